@@ -14,11 +14,14 @@ def _name(req: str) -> str:
 def test_environment_yml_lists_the_same_packages_as_pyproject():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     py_pkgs = {_name(r) for r in meta["dependencies"] + meta["optional-dependencies"]["test"]}
-    yml = (ROOT / "environment.yml").read_text()
-    pip_lines = re.findall(r"^\s+- (?!-e)([A-Za-z0-9_.\-]+[^\n]*)$", yml, flags=re.M)
-    yml_pkgs = {_name(r) for r in pip_lines} - {"python=3.11", "pip"}
+    import yaml
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    yml_pkgs = {_name(r) for r in pip_section if not r.startswith("-e")}
     assert yml_pkgs == py_pkgs
-    assert "- python=3.11" in yml and "-e .[test]" in yml
+    assert "python=3.11" in deps and "-e .[test]" in pip_section
 
 
 def test_versions_are_floors_not_pins():

@@ -27,6 +27,7 @@ class LivePlot:
 
     def __call__(self, history) -> None:
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if self.fig is None:
             self.fig, self.ax = plt.subplots(figsize=self.figsize)
@@ -38,6 +39,7 @@ class LivePlot:
             values = getattr(history, m)
             ax.plot(range(1, len(values) + 1), values, fmt, label=self.labels[m])
         ax.set_xlabel("轮（epoch）")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.8, max(history.num_epochs, history.epochs_done, 1) + 0.2)
         if self.ylim is not None:
             ax.set_ylim(*self.ylim)
