@@ -119,16 +119,7 @@ def setup_notebook(seed: int = 0, *, quiet: bool = False) -> torch.device:
                 "font.size": 11,
             }
         )
-        try:  # inline backend: show figures as PNG (renders the same on GitHub, Colab, Lab)
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            if ip is not None and "IPKernelApp" in getattr(ip, "config", {}):
-                from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-                set_matplotlib_formats("png")
-        except Exception:  # pragma: no cover - outside IPython
-            pass
+        _use_inline_backend()
         _SETUP_DONE = True
         if not quiet:
             print(
@@ -136,6 +127,25 @@ def setup_notebook(seed: int = 0, *, quiet: bool = False) -> torch.device:
                 f"中文字体 {font} | 数据目录 {data_dir()}"
             )
     return get_device()
+
+
+def _use_inline_backend() -> None:
+    """In a Jupyter kernel, show figures inline as PNG (GitHub, Colab and Lab render the same),
+    even when ``MPLBACKEND`` (e.g. ``Agg``) is set in the environment."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    ip = get_ipython()
+    if ip is None or "IPKernelApp" not in getattr(ip, "config", {}):
+        return
+    import matplotlib as mpl
+
+    if "inline" not in mpl.get_backend():
+        ip.run_line_magic("matplotlib", "inline")
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png")
 
 
 def _check_versions() -> None:

@@ -44,6 +44,8 @@ def to_notebook(src: Path) -> nbformat.NotebookNode:
 def execute(nb: nbformat.NotebookNode, timeout: int) -> None:
     from nbclient import NotebookClient
 
+    os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend
+
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(NB_DIR)}},
                             store_widget_state=True)
