@@ -54,7 +54,12 @@ def draw_gd_1d(lr=0.2, x0=10.0, steps=10, func="x²（凸）"):
     n = min(max(abs(p) for p in trace) * 1.05, 60.0)
     n = max(n, 12.0) if func.startswith("x·cos") else max(n, 1e-3)
     show_trace(f, trace, ax=ax, xlim=(-n, n))
-    status = "，已发散" if trace.diverged else ""
+    if trace.diverged:
+        status = "，已发散"
+    elif abs(trace[-1]) > n:
+        status = "，正在发散（已离开画面）"
+    else:
+        status = ""
     ax.set_title(f"lr={lr:.3g}：{trace.num_steps} 步后 x={trace[-1]:.4g}, "
                  f"f(x)={float(f(trace[-1])):.4g}{status}", fontsize=10)
     ax.legend(loc="upper center", fontsize=8)
@@ -68,10 +73,16 @@ def draw_gd_2d(lr=0.1, x1=-5.0, x2=-2.0, steps=20):
 
     trace = train_2d(gd_2d(grad_2d, lr), (x1, x2), int(steps), max_abs=1e6, warn=False)
     fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    show_trace_2d(f_2d, trace, ax=ax, xlim=(-6.0, 6.0), ylim=(-4.0, 4.0), num_points=80)
+    show_trace_2d(f_2d, trace, ax=ax, xlim=(-6.0, 6.0), ylim=(-4.0, 4.0), num_points=80,
+                  aspect="equal")
     e1, e2 = trace[-1]
-    status = "，已发散（离开画面）" if trace.diverged or abs(e1) > 6 or abs(e2) > 4 else ""
-    ax.set_title(f"lr={lr:.3g}：{trace.num_steps} 步后 (x1, x2)=({e1:.3g}, {e2:.3g}){status}",
+    if trace.diverged:
+        status = "，已发散"
+    elif abs(e1) > 6 or abs(e2) > 4:  # every start point is inside the view: it is growing
+        status = "，正在发散（已离开画面）"
+    else:
+        status = ""
+    ax.set_title(f"lr={lr:.3g}：{trace.num_steps} 步后 $(x_1, x_2)$=({e1:.3g}, {e2:.3g}){status}",
                  fontsize=10)
     fig.tight_layout()
     return fig

@@ -44,6 +44,21 @@ def test_show_trace_diverged_title_and_nonfinite():
         show_trace(lambda x: x ** 2, [])
 
 
+def test_show_trace_ylim_follows_curve_not_escaped_iterates():
+    # a diverging run: iterates far outside the view must not squash the curve
+    trace = gd(lambda x: 2 * x, 10.0, 1.3, 30, warn=False)
+    ax = show_trace(lambda x: x ** 2, trace, xlim=(-20, 20), legend=True)
+    assert ax.get_ylim()[1] < 1000
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["f(x)", "迭代点", "起点"]
+
+
+def test_show_trace_2d_aspect_and_legend():
+    trace = train_2d(gd_2d(lambda a, b: (2 * a, 4 * b), 0.1))
+    ax = show_trace_2d(lambda a, b: a ** 2 + 2 * b ** 2, trace, aspect="equal", legend=True)
+    assert ax.get_aspect() == 1.0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["迭代点", "起点"]
+
+
 def test_show_trace_2d_contours_and_path():
     trace = train_2d(gd_2d(lambda a, b: (2 * a, 4 * b), 0.1))
     ax = show_trace_2d(lambda a, b: a ** 2 + 2 * b ** 2, trace)
@@ -70,6 +85,10 @@ def test_draw_functions_return_figures():
     assert fig.axes
     fig = convex_demos.draw_gd_2d(lr=0.6, steps=50)
     assert "发散" in fig.axes[0].get_title()
+    fig = convex_demos.draw_gd_2d(lr=0.55, steps=20)  # |x2| grows by 1.2 per step: off view
+    assert "离开画面" in fig.axes[0].get_title()
+    fig = convex_demos.draw_gd_1d(lr=1.26, x0=10.0, steps=10)  # |x| = 10 * 1.52^10 > 60
+    assert "离开画面" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="func"):
         convex_demos.draw_gd_1d(func="nope")
 

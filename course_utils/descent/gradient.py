@@ -83,7 +83,7 @@ def _run(update, x0, num_steps, *, what: str, hint: str, max_abs, warn: bool) ->
         try:
             with np.errstate(all="ignore"):
                 x_new = update(x)
-            if np.ndim(x) == 0:
+            if np.ndim(x) == 0:  # scalars stay Python floats, vectors float64 arrays
                 x_new = float(x_new)
             else:
                 x_new = np.array(x_new, dtype=float)
@@ -129,7 +129,7 @@ def newton(grad, hess, x0, *, lr: float = 1.0, num_steps: int = 10,
         return x - lr * np.linalg.solve(np.atleast_2d(h), g)
 
     return _run(update, x0, num_steps, what="牛顿法",
-                hint="Hessian 可能接近 0 或为负，可减小 lr（阻尼）。", max_abs=max_abs, warn=warn)
+                hint="黑塞矩阵可能接近奇异或不正定，可减小 lr（阻尼牛顿法）。", max_abs=max_abs, warn=warn)
 
 
 def preconditioned_gd(grad, x0, lr, num_steps, precond, *, max_abs: float = DEFAULT_MAX_ABS,

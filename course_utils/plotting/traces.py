@@ -24,11 +24,14 @@ def _check_trace(trace, name="trace"):
         raise ValueError(f"轨迹 {name} 不能为空（至少包含起点）")
 
 
-def show_trace(f, trace, ax=None, *, xlim=None, ylim=None, title=None, num_points=400):
+def show_trace(f, trace, ax=None, *, xlim=None, ylim=None, title=None, num_points=400,
+               legend=False):
     """Plot ``f`` (vectorised over a NumPy array) and the iterates ``trace`` on it.
 
-    The x-range covers the iterates symmetrically around 0 (like d2l) unless ``xlim`` is given.
-    A diverged trace (``trace.diverged``) is noted in the title.
+    The x-range covers the iterates symmetrically around 0 (like d2l) unless ``xlim`` is given;
+    the y-range follows the curve over that x-range, so iterates that left the view (a diverging
+    run) cannot squash the curve. A diverged trace (``trace.diverged``) is noted in the title.
+    ``legend=True`` labels the curve, the iterates and the start point.
     """
     import matplotlib.pyplot as plt
 
@@ -40,16 +43,23 @@ def show_trace(f, trace, ax=None, *, xlim=None, ylim=None, title=None, num_point
         n = max(float(np.max(np.abs(pts))) if pts.size else 1.0, 1e-3) * 1.05
         xlim = (-n, n)
     xs = np.linspace(xlim[0], xlim[1], num_points)
-    ax.plot(xs, f(xs), "-", color="C0", lw=1.5, label="f(x)")
+    ys = np.asarray(f(xs), dtype=float)
+    ax.plot(xs, ys, "-", color="C0", lw=1.5, label="f(x)")
     with np.errstate(all="ignore"):
         ax.plot(pts, f(pts), "-o", color="C1", ms=4, lw=1, label="迭代点")
     if len(pts):
         ax.plot(pts[:1], f(pts[:1]), "s", color="C2", ms=7, label="起点")
     ax.set_xlim(xlim)
+    if ylim is None and np.all(np.isfinite(ys)):
+        lo, hi = float(ys.min()), float(ys.max())
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        ylim = (lo - pad, hi + pad)
     if ylim is not None:
         ax.set_ylim(ylim)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
+    if legend:
+        ax.legend(fontsize=8)
     msg = title or ""
     if getattr(trace, "diverged", False):
         msg = (msg + "  " if msg else "") + "（已发散）"
@@ -64,10 +74,12 @@ def _grid(xlim, ylim, num):
 
 
 def show_trace_2d(f, trace, ax=None, *, xlim=None, ylim=None, levels=20, title=None,
-                  num_points=120):
+                  num_points=120, legend=False, aspect=None):
     """Contour lines of ``f(x1, x2)`` (vectorised) and the path ``trace = [(x1, x2), ...]``.
 
     Without ``xlim``/``ylim`` the view covers the path and the origin with a margin.
+    ``aspect="equal"`` draws both axes to the same scale (so elliptic contours look elliptic);
+    ``legend=True`` labels the iterates and the start point.
     """
     import matplotlib.pyplot as plt
 
@@ -83,13 +95,17 @@ def show_trace_2d(f, trace, ax=None, *, xlim=None, ylim=None, levels=20, title=N
         ylim = ylim or (lo[1] - pad[1], hi[1] + pad[1])
     x1, x2 = _grid(xlim, ylim, num_points)
     ax.contour(x1, x2, f(x1, x2), levels=levels, cmap="Blues_r", linewidths=0.8)
-    ax.plot(pts[:, 0], pts[:, 1], "-o", color="C1", ms=3.5, lw=1)
+    ax.plot(pts[:, 0], pts[:, 1], "-o", color="C1", ms=3.5, lw=1, label="迭代点")
     if len(pts):
-        ax.plot(pts[0, 0], pts[0, 1], "s", color="C2", ms=7)
+        ax.plot(pts[0, 0], pts[0, 1], "s", color="C2", ms=7, label="起点")
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    if aspect is not None:
+        ax.set_aspect(aspect)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if legend:
+        ax.legend(fontsize=8)
     msg = title or ""
     if getattr(trace, "diverged", False):
         msg = (msg + "  " if msg else "") + "（已发散）"
