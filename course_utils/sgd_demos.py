@@ -1,0 +1,203 @@
+"""Figures and slider draw functions for chapter 5 (SGD and minibatch SGD).
+
+The slider panel needs a redraw well under a second, so :func:`fast_minibatch_sgd` runs minibatch
+SGD for linear regression with the closed-form gradient in NumPy (no autograd). It uses the same
+initialisation and the same shuffled batches as :func:`course_utils.descent.sgd.train_minibatch`
+for the same seed, so it follows the same trajectory (up to float32 vs float64 rounding).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from course_utils.descent.sgd import init_linreg
+
+# Learning-rate factors for minibatch SGD as a function of τ = epochs completed (fractional).
+EPOCH_SCHEDULES = {
+    "constant": lambda tau: 1.0,
+    "exponential": lambda tau: math.exp(-tau),
+    "polynomial": lambda tau: (1.0 + tau) ** -0.5,
+}
+SCHEDULE_LABELS = {"constant": "常数 η", "exponential": "指数 η·exp(−τ)",
+                   "polynomial": "多项式 η·(1+τ)^(−1/2)"}
+
+
+def _as_numpy(t):
+    return t.detach().cpu().numpy().astype(np.float64) if hasattr(t, "detach") \
+        else np.asarray(t, dtype=np.float64)
+
+
+def fast_minibatch_sgd(X, y, *, batch_size: int, lr: float, num_epochs: int = 2,
+                       schedule: str = "constant", every: int = 100, seed: int = 0):
+    """Minibatch SGD on ``(ŷ − y)²/2`` with the closed-form gradient; returns ``(epochs, losses)``.
+
+    The learning rate at an update is ``lr · factor(τ)`` with τ the epochs completed before it
+    (see ``EPOCH_SCHEDULES``). Batches are drawn as :class:`course_utils.data.TensorLoader` with
+    ``shuffle=True, seed=seed`` draws them. A diverging run (loss above 10⁶ times the initial
+    loss, or NaN) stops early and its last loss is ``inf``.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size <= 0:
+        raise ValueError(f"批量大小 batch_size 必须是正整数，收到 {batch_size!r}")
+    if not lr > 0:
+        raise ValueError(f"学习率 lr 必须为正数，收到 {lr!r}")
+    if schedule not in EPOCH_SCHEDULES:
+        raise ValueError(f"未知的学习率调度 schedule={schedule!r}：可选 {sorted(EPOCH_SCHEDULES)}")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, (int, np.integer)) \
+            or num_epochs <= 0:
+        raise ValueError(f"num_epochs 必须是正整数，收到 {num_epochs!r}")
+    X, y = _as_numpy(X), _as_numpy(y).reshape(-1)
+    n, d = X.shape
+    w0, _ = init_linreg(d, seed=seed)
+    w, b = _as_numpy(w0).reshape(-1), 0.0
+    factor = EPOCH_SCHEDULES[schedule]
+    g = torch.Generator().manual_seed(seed)
+
+    def loss():
+        r = X @ w + b - y
+        return 0.5 * float(r @ r) / n
+
+    epochs, losses = [0.0], [loss()]
+    seen = 0
+    with np.errstate(all="ignore"):
+        for _ in range(num_epochs):
+            order = torch.randperm(n, generator=g).numpy()
+            Xp, yp = X[order], y[order]  # shuffle once per epoch; batches are then cheap views
+            for start in range(0, n, batch_size):
+                Xb, yb = Xp[start:start + batch_size], yp[start:start + batch_size]
+                r = Xb @ w + b - yb
+                eta = lr * factor(seen / n) / len(yb)
+                w = w - eta * (r @ Xb)
+                b = b - eta * r.sum()
+                before, seen = seen, seen + len(yb)
+                if seen // every > before // every:
+                    epochs.append(seen / n)
+                    losses.append(loss())
+                    if not losses[-1] < 1e6 * losses[0]:  # diverged (or NaN): stop here
+                        losses[-1] = math.inf
+                        return np.asarray(epochs), np.asarray(losses)
+    return np.asarray(epochs), np.asarray(losses)
+
+
+def least_squares_loss(X, y) -> float:
+    """The smallest reachable loss ``min_{w,b} mean((Xw + b − y)²)/2`` (closed form)."""
+    X, y = _as_numpy(X), _as_numpy(y).reshape(-1)
+    A = np.hstack([X, np.ones((len(X), 1))])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    r = A @ coef - y
+    return 0.5 * float(r @ r) / len(y)
+
+
+def draw_noisy_trace(schedule="constant", eta=0.1, noise_mean=0.0, steps=50, seed=0):
+    """Slider draw: one noisy SGD trace on ``x1² + 2·x2²`` with contours; returns the figure.
+
+    ``schedule`` is ``'constant'``, ``'exponential'`` or ``'polynomial'`` (per-step factors of
+    :mod:`course_utils.descent.sgd`); ``noise_mean`` ≠ 0 reproduces the biased-gradient bug.
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils.descent.sgd import f_2d, sgd_trace_2d
+    from course_utils.plotting import show_trace_2d
+
+    trace = sgd_trace_2d(schedule, eta=eta, steps=int(steps), noise_mean=noise_mean, seed=seed)
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    x1, x2 = trace[-1]
+    with np.errstate(all="ignore"):
+        value = f_2d(x1, x2)
+    show_trace_2d(f_2d, trace, ax=ax, xlim=(-5.5, 1.5), ylim=(-3.0, 1.5),
+                  title=f"{int(steps)} 步后 x=({x1:.2f}, {x2:.2f})，f(x)={value:.3g}")
+    ax.plot([0], [0], "k*", ms=10)
+    fig.tight_layout()
+    return fig
+
+
+def make_minibatch_draw(X, y, *, ylim=(0.22, 0.45)):
+    """A ``draw(batch_size, lr, schedule, num_epochs) -> Figure`` for the slider panel.
+
+    ``batch_size`` may be a float (from a log slider); it is rounded to an integer in [1, n].
+    """
+    import matplotlib.pyplot as plt
+
+    X, y = _as_numpy(X), _as_numpy(y)
+    best = least_squares_loss(X, y)
+
+    def draw(batch_size=10, lr=0.05, schedule="constant", num_epochs=2):
+        bs = int(min(max(round(batch_size), 1), len(X)))
+        epochs, losses = fast_minibatch_sgd(X, y, batch_size=bs, lr=lr, num_epochs=int(num_epochs),
+                                            schedule=schedule)
+        fig, ax = plt.subplots(figsize=(6.0, 3.4))
+        ax.plot(epochs, losses, "-", color="C0", lw=1.5, label=f"批量大小 {bs}")
+        ax.axhline(best, color="k", ls=":", lw=1, label=f"最小二乘最优 {best:.3f}")
+        ax.set_xlim(0, int(num_epochs))
+        ax.set_ylim(*ylim)
+        ax.set_xlabel("轮数 (epoch)")
+        ax.set_ylabel("训练损失")
+        updates = int(num_epochs) * math.ceil(len(X) / bs)
+        final = losses[-1]
+        final_txt = f"{final:.3f}" if math.isfinite(final) else "发散"
+        ax.set_title(f"{SCHEDULE_LABELS[schedule]}，η={lr:.3g}：{updates} 次更新，最终损失 {final_txt}",
+                     fontsize=10)
+        ax.legend(loc="upper right")
+        fig.tight_layout()
+        return fig
+
+    return draw
+
+
+def plot_loss_curves(results: dict, *, ylim=(0.22, 0.45), figsize=(10.0, 3.6)):
+    """Loss vs epochs (left) and vs training seconds (right, log scale) for several runs.
+
+    ``results`` maps a label to a :class:`course_utils.descent.sgd.TrainResult`. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not results:
+        raise ValueError("results 不能为空：需要 {标签: TrainResult}")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    fmts = ("-", "--", "-.", ":", "-")
+    for i, (label, res) in enumerate(results.items()):
+        c = res.curve
+        ax1.plot(c.epochs, c.losses, fmts[i % len(fmts)], color=f"C{i}", label=label)
+        # the time axis is logarithmic: drop the t = 0 starting point
+        ax2.plot(c.times[1:], c.losses[1:], fmts[i % len(fmts)], color=f"C{i}", label=label)
+    ax1.set_xlabel("轮数 (epoch)")
+    ax2.set_xlabel("训练时间（秒，对数刻度）")
+    ax2.set_xscale("log")
+    for ax in (ax1, ax2):
+        ax.set_ylabel("训练损失")
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.grid(True, alpha=0.3)
+    ax1.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _width(text) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text, width, right=False) -> str:
+    """Pad to a display width (CJK characters count as two columns)."""
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
+
+
+def results_table(results: dict) -> str:
+    """A text table: final loss, training seconds per epoch and updates per epoch of each run."""
+    if not results:
+        raise ValueError("results 不能为空：需要 {标签: TrainResult}")
+    width = max(12, *(_width(k) + 2 for k in results))
+    head = [("设置", width, False), ("最终损失", 10, True), ("秒/轮", 10, True),
+            ("更新次数/轮", 13, True)]
+    lines = ["".join(_pad(t, w, r) for t, w, r in head)]
+    for label, res in results.items():
+        cells = [label, f"{res.final_loss:.3f}", f"{res.sec_per_epoch:.4f}",
+                 f"{res.updates_per_epoch:.0f}"]
+        lines.append("".join(_pad(c, w, r) for c, (_, w, r) in zip(cells, head, strict=True)))
+    return "\n".join(lines)
