@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from course_utils.descent.sgd import init_linreg
+from course_utils.descent.sgd import _positive_int, f_2d, init_linreg, sgd_trace_2d
 
 # Learning-rate factors for minibatch SGD as a function of τ = epochs completed (fractional).
 EPOCH_SCHEDULES = {
@@ -21,8 +21,10 @@ EPOCH_SCHEDULES = {
     "exponential": lambda tau: math.exp(-tau),
     "polynomial": lambda tau: (1.0 + tau) ** -0.5,
 }
-SCHEDULE_LABELS = {"constant": "常数 η", "exponential": "指数 η·exp(−τ)",
-                   "polynomial": "多项式 η·(1+τ)^(−1/2)"}
+SCHEDULE_LABELS = {"constant": "常数学习率", "exponential": r"指数衰减 $\eta e^{-\tau}$",
+                   "polynomial": r"多项式衰减 $\eta(1+\tau)^{-1/2}$"}
+#: (Chinese label, value) pairs for the schedule dropdowns of both panels.
+SCHEDULE_CHOICES = [("常数", "constant"), ("指数衰减", "exponential"), ("多项式衰减", "polynomial")]
 
 
 def _as_numpy(t):
@@ -35,20 +37,16 @@ def fast_minibatch_sgd(X, y, *, batch_size: int, lr: float, num_epochs: int = 2,
     """Minibatch SGD on ``(ŷ − y)²/2`` with the closed-form gradient; returns ``(epochs, losses)``.
 
     The learning rate at an update is ``lr · factor(τ)`` with τ the epochs completed before it
-    (see ``EPOCH_SCHEDULES``). Batches are drawn as :class:`course_utils.data.TensorLoader` with
-    ``shuffle=True, seed=seed`` draws them. A diverging run (loss above 10⁶ times the initial
+    (see ``EPOCH_SCHEDULES``). The batches are the ones :class:`course_utils.data.TensorLoader`
+    draws with ``shuffle=True, seed=seed``. A diverging run (loss above 10⁶ times the initial
     loss, or NaN) stops early and its last loss is ``inf``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size <= 0:
-        raise ValueError(f"批量大小 batch_size 必须是正整数，收到 {batch_size!r}")
+    batch_size = _positive_int(batch_size, "批量大小 batch_size")
+    num_epochs = _positive_int(num_epochs, "num_epochs")
     if not lr > 0:
         raise ValueError(f"学习率 lr 必须为正数，收到 {lr!r}")
     if schedule not in EPOCH_SCHEDULES:
         raise ValueError(f"未知的学习率调度 schedule={schedule!r}：可选 {sorted(EPOCH_SCHEDULES)}")
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, (int, np.integer)) \
-            or num_epochs <= 0:
-        raise ValueError(f"num_epochs 必须是正整数，收到 {num_epochs!r}")
     X, y = _as_numpy(X), _as_numpy(y).reshape(-1)
     n, d = X.shape
     w0, _ = init_linreg(d, seed=seed)
@@ -95,11 +93,11 @@ def draw_noisy_trace(schedule="constant", eta=0.1, noise_mean=0.0, steps=50, see
     """Slider draw: one noisy SGD trace on ``x1² + 2·x2²`` with contours; returns the figure.
 
     ``schedule`` is ``'constant'``, ``'exponential'`` or ``'polynomial'`` (per-step factors of
-    :mod:`course_utils.descent.sgd`); ``noise_mean`` ≠ 0 reproduces the biased-gradient bug.
+    :mod:`course_utils.descent.sgd`); ``noise_mean`` = μ ≠ 0 reproduces the biased-gradient bug,
+    and the point (−μ/2, −μ/4) where the expected gradient vanishes is marked.
     """
     import matplotlib.pyplot as plt
 
-    from course_utils.descent.sgd import f_2d, sgd_trace_2d
     from course_utils.plotting import show_trace_2d
 
     trace = sgd_trace_2d(schedule, eta=eta, steps=int(steps), noise_mean=noise_mean, seed=seed)
@@ -107,11 +105,26 @@ def draw_noisy_trace(schedule="constant", eta=0.1, noise_mean=0.0, steps=50, see
     x1, x2 = trace[-1]
     with np.errstate(all="ignore"):
         value = f_2d(x1, x2)
-    show_trace_2d(f_2d, trace, ax=ax, xlim=(-5.5, 1.5), ylim=(-3.0, 1.5),
-                  title=f"{int(steps)} 步后 x=({x1:.2f}, {x2:.2f})，f(x)={value:.3g}")
-    ax.plot([0], [0], "k*", ms=10)
+    show_trace_2d(f_2d, trace, ax=ax, xlim=(-5.5, 1.5), ylim=(-3.0, 1.5), aspect="equal",
+                  levels=12, title=f"{int(steps)} 步后 x=({x1:.2f}, {x2:.2f})，f(x)={value:.3g}")
+    ax.plot([0], [0], "k*", ms=10, label="最优点")
+    if noise_mean != 0:
+        ax.plot(-noise_mean / 2, -noise_mean / 4, "rx", ms=9, mew=2, label="有偏梯度的零点")
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def noisy_trace_panel(schedule="polynomial", eta=0.1, noise_mean=0.0, steps=50):
+    """Sliders for :func:`draw_noisy_trace`: schedule, η (log), noise mean μ, number of steps."""
+    from course_utils.widgets import dropdown, float_slider, int_slider, interactive, log_slider
+
+    return interactive(
+        draw_noisy_trace,
+        schedule=dropdown(SCHEDULE_CHOICES, schedule, description="学习率函数"),
+        eta=log_slider(eta, 0.01, 0.4, description="学习率 η"),
+        noise_mean=float_slider(noise_mean, -1.0, 1.0, 0.1, description="噪声均值 μ"),
+        steps=int_slider(steps, 10, 500, 10, description="步数"))
 
 
 def make_minibatch_draw(X, y, *, ylim=(0.22, 0.45)):
@@ -147,10 +160,24 @@ def make_minibatch_draw(X, y, *, ylim=(0.22, 0.45)):
     return draw
 
 
-def plot_loss_curves(results: dict, *, ylim=(0.22, 0.45), figsize=(10.0, 3.6)):
-    """Loss vs epochs (left) and vs training seconds (right, log scale) for several runs.
+def minibatch_panel(draw, *, batch_size=10, lr=0.05, schedule="constant", num_epochs=2):
+    """Sliders for a :func:`make_minibatch_draw` function: batch size and η (log), schedule,
+    number of epochs."""
+    from course_utils.widgets import dropdown, int_slider, interactive, log_slider
 
-    ``results`` maps a label to a :class:`course_utils.descent.sgd.TrainResult`. Returns the figure.
+    return interactive(
+        draw,
+        batch_size=log_slider(batch_size, 1, 1500, description="批量大小", readout_format=".0f"),
+        lr=log_slider(lr, 0.001, 2.0, description="学习率 η"),
+        schedule=dropdown(SCHEDULE_CHOICES, schedule, description="学习率调度"),
+        num_epochs=int_slider(num_epochs, 1, 10, description="轮数"))
+
+
+def plot_loss_curves(results: dict, *, best=None, ylim=(0.22, 0.45), figsize=(10.0, 3.6)):
+    """Loss vs epochs (left) and vs training seconds (right), both on log scales, for several runs.
+
+    ``results`` maps a label to a :class:`course_utils.descent.sgd.TrainResult`; ``best`` (e.g.
+    :func:`least_squares_loss`) adds a dotted reference line. Returns the figure.
     """
     import matplotlib.pyplot as plt
 
@@ -160,18 +187,20 @@ def plot_loss_curves(results: dict, *, ylim=(0.22, 0.45), figsize=(10.0, 3.6)):
     fmts = ("-", "--", "-.", ":", "-")
     for i, (label, res) in enumerate(results.items()):
         c = res.curve
-        ax1.plot(c.epochs, c.losses, fmts[i % len(fmts)], color=f"C{i}", label=label)
-        # the time axis is logarithmic: drop the t = 0 starting point
+        # both x axes are logarithmic: drop the starting point at epoch 0 / time 0
+        ax1.plot(c.epochs[1:], c.losses[1:], fmts[i % len(fmts)], color=f"C{i}", label=label)
         ax2.plot(c.times[1:], c.losses[1:], fmts[i % len(fmts)], color=f"C{i}", label=label)
-    ax1.set_xlabel("轮数 (epoch)")
+    ax1.set_xlabel("轮数（epoch，对数刻度）")
     ax2.set_xlabel("训练时间（秒，对数刻度）")
-    ax2.set_xscale("log")
     for ax in (ax1, ax2):
+        ax.set_xscale("log")
         ax.set_ylabel("训练损失")
+        if best is not None:
+            ax.axhline(best, color="k", ls=":", lw=1, label=f"最小二乘最优 {best:.3f}")
         if ylim is not None:
             ax.set_ylim(*ylim)
         ax.grid(True, alpha=0.3)
-    ax1.legend()
+    ax1.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -188,16 +217,25 @@ def _pad(text, width, right=False) -> str:
     return fill + text if right else text + fill
 
 
+def _sig3(x: float) -> str:
+    """``x`` with three significant digits and no exponent (0.215, 2.37, 230, 1062)."""
+    if not (math.isfinite(x) and x > 0):
+        return f"{x:g}"
+    return f"{x:.{max(0, 2 - math.floor(math.log10(x)))}f}"
+
+
 def results_table(results: dict) -> str:
-    """A text table: final loss, training seconds per epoch and updates per epoch of each run."""
+    """A text table: final loss, training milliseconds per epoch and per update, and updates per
+    epoch of each run."""
     if not results:
         raise ValueError("results 不能为空：需要 {标签: TrainResult}")
     width = max(12, *(_width(k) + 2 for k in results))
-    head = [("设置", width, False), ("最终损失", 10, True), ("秒/轮", 10, True),
-            ("更新次数/轮", 13, True)]
+    head = [("设置", width, False), ("最终损失", 10, True), ("更新次数/轮", 13, True),
+            ("毫秒/轮", 11, True), ("毫秒/次更新", 13, True)]
     lines = ["".join(_pad(t, w, r) for t, w, r in head)]
     for label, res in results.items():
-        cells = [label, f"{res.final_loss:.3f}", f"{res.sec_per_epoch:.4f}",
-                 f"{res.updates_per_epoch:.0f}"]
+        ms = res.sec_per_epoch * 1e3
+        cells = [label, f"{res.final_loss:.3f}", f"{res.updates_per_epoch:.0f}", _sig3(ms),
+                 _sig3(ms / res.updates_per_epoch)]
         lines.append("".join(_pad(c, w, r) for c, (_, w, r) in zip(cells, head, strict=True)))
     return "\n".join(lines)

@@ -20,8 +20,9 @@ _EXPORTS = {
     "convergence_table": "gradient",
     # chapter 5 — SGD and minibatch SGD (module sgd.py; the update function itself is imported
     # as `from course_utils.descent.sgd import sgd`, because the submodule shadows that name here)
-    "f_2d": "sgd",
+    "f_2d": "sgd",        # chapter 4's objective (convex_demos), re-exported by sgd.py
     "f_2d_grad": "sgd",
+    "LR_FUNCTIONS": "sgd",
     "constant_lr": "sgd",
     "exponential_lr": "sgd",
     "polynomial_lr": "sgd",

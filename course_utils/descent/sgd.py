@@ -1,12 +1,13 @@
 """Stochastic gradient descent (chapter 5): noisy-gradient traces on a 2-D quadratic and
 minibatch SGD for linear regression, from scratch and with ``torch.optim``.
 
-The 2-D part follows d2l §11.4: the objective ``f(x1, x2) = x1² + 2·x2²`` and a gradient with
-added Gaussian noise, stepped with a learning rate ``eta · lr_fn(t)`` where ``t = 1, 2, …`` is the
-update number. The minibatch part follows d2l §11.5 (``sgd``, ``train_ch11``, ``train_concise_ch11``)
-with two changes that make runs reproducible and comparable: the weights are initialised from a
-seeded generator, and the loss curve is evaluated on the full data tensors (evaluating by iterating
-a shuffling loader would consume its random state and change the next epoch's batches).
+The 2-D part follows d2l §12.4 (Chinese edition §11.4): the objective ``f(x1, x2) = x1² + 2·x2²``
+and a gradient with added Gaussian noise, stepped with a learning rate ``eta · lr_fn(t)`` where
+``t = 1, 2, …`` is the update number. The minibatch part follows d2l §12.5 / §11.5 (``sgd``,
+``train_ch11``, ``train_concise_ch11``) with two changes that make runs reproducible and
+comparable: the weights are initialised from a seeded generator, and the loss curve is evaluated on
+the full data tensors (evaluating by iterating a shuffling loader would consume its random state
+and change the next epoch's batches).
 """
 
 from __future__ import annotations
@@ -18,19 +19,18 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+# The objective x1² + 2·x2² and its gradient are chapter 4's; re-exported here under the names
+# this chapter uses.
+from course_utils.convex_demos import f_2d
+from course_utils.convex_demos import grad_2d as f_2d_grad
+
+__all__ = ["f_2d", "f_2d_grad", "constant_lr", "exponential_lr", "polynomial_lr", "LR_FUNCTIONS",
+           "gradient_noise", "sgd_trace_2d", "final_points_2d", "sgd", "squared_loss",
+           "LossCurve", "TrainResult", "init_linreg", "train_minibatch", "train_concise"]
+
 # ---------------------------------------------------------------------------------------------
 # Noisy gradients on f(x1, x2) = x1² + 2·x2²
 # ---------------------------------------------------------------------------------------------
-
-
-def f_2d(x1, x2):
-    """The objective ``x1² + 2·x2²`` (works on floats and arrays)."""
-    return x1 ** 2 + 2 * x2 ** 2
-
-
-def f_2d_grad(x1, x2):
-    """Its gradient ``(2·x1, 4·x2)``."""
-    return 2 * x1, 4 * x2
 
 
 def constant_lr(t):

@@ -11,7 +11,7 @@
 # 2. 在二维二次函数上观察带噪声梯度的轨迹：常数学习率为何一直“徘徊”，指数衰减与多项式衰减各有什么利弊；
 # 3. 认出一个常见错误：`np.random.normal(0.1)` 产生的是均值为 0.1 的噪声，即**有偏**梯度，并看到它造成的系统性漂移；
 # 4. 从零实现小批量 SGD，并用 `torch.optim.SGD` 给出简洁实现，在 NASA 翼型噪声数据上比较批量大小 1500（梯度下降）、1、10、100；
-# 5. 用“每轮秒数”和“损失—时间”曲线解释向量化（vectorisation）与更新次数之间的权衡。
+# 5. 用“每轮耗时”和“损失—时间”曲线解释向量化（vectorization）与更新次数之间的权衡。
 #
 # **先修**：第4章（梯度下降、学习率与条件数）；线性回归与平方损失；PyTorch 自动求导的基本用法。
 
@@ -36,12 +36,12 @@ import numpy as np
 import torch
 
 from course_utils.data import airfoil_arrays, load_airfoil
-from course_utils.descent import (constant_lr, exponential_lr, f_2d, f_2d_grad, final_points_2d,
-                                  sgd_trace_2d, train_concise, train_minibatch)
+from course_utils.descent import (LR_FUNCTIONS, constant_lr, exponential_lr, f_2d, f_2d_grad,
+                                  final_points_2d, sgd_trace_2d, train_concise, train_minibatch)
 from course_utils.plotting import show_trace_2d
 from course_utils.sgd_demos import (draw_noisy_trace, least_squares_loss, make_minibatch_draw,
-                                    plot_loss_curves, results_table)
-from course_utils.widgets import dropdown, float_slider, int_slider, interactive, log_slider
+                                    minibatch_panel, noisy_trace_panel, plot_loss_curves,
+                                    results_table)
 
 # %% [markdown]
 # ## 5.1 随机梯度更新
@@ -64,13 +64,13 @@ w = rng.normal(size=5)
 print(f"{'n':>9} {'完整梯度 (ms)':>14} {'单样本梯度 (ms)':>16}")
 for n in sizes:
     X, y = rng.normal(size=(n, 5)), rng.normal(size=n)
-    full = min(timeit.repeat(lambda: X.T @ (X @ w - y) / n, number=5, repeat=3)) / 5
+    full = min(timeit.repeat(lambda: X.T @ (X @ w - y) / n, number=5, repeat=5)) / 5
     i = int(rng.integers(n))
-    one = min(timeit.repeat(lambda: X[i] * (X[i] @ w - y[i]), number=200, repeat=3)) / 200
+    one = min(timeit.repeat(lambda: X[i] * (X[i] @ w - y[i]), number=200, repeat=5)) / 200
     print(f"{n:>9} {full * 1e3:>14.4f} {one * 1e3:>16.4f}")
 
 # %% [markdown]
-# 完整梯度的耗时大致随 $n$ 线性增长，单样本梯度的耗时则基本不变。
+# 完整梯度的耗时随 $n$ 增长：大致与 $n$ 成正比，$n$ 很大、数据装不进 CPU 缓存时还会增长得更快；单样本梯度的耗时则与 $n$ 无关。
 #
 # 代价低并不意味着方向乱：由于下标 $i$ 是均匀抽取的，随机梯度的期望恰好等于真实梯度，
 #
@@ -135,34 +135,36 @@ print("与 course_utils 版本 sgd_trace_2d 一致:",
 # %%
 settings = [("constant", 50, "常数学习率"), ("exponential", 1000, "指数衰减"),
             ("polynomial", 50, "多项式衰减")]
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.0))
 for ax, (name, n_steps, label) in zip(axes, settings):
     tr = sgd_trace_2d(name, eta=0.1, steps=n_steps, seed=0)
-    show_trace_2d(f_2d, tr, ax=ax, xlim=(-5.5, 1.5), ylim=(-3.0, 1.5),
-                  title=f"{label}：{n_steps} 步后 f = {f_2d(*tr[-1]):.3f}")
+    show_trace_2d(f_2d, tr, ax=ax, xlim=(-5.5, 1.5), ylim=(-3.0, 1.5), aspect="equal",
+                  levels=12, title=f"{label}：{n_steps} 步后 f = {f_2d(*tr[-1]):.3f}")
 fig.tight_layout()
 
 # %% [markdown]
-# 单条轨迹受随机性影响很大。为了得到可靠的结论，我们对每种设置用 300 个不同的随机种子各跑一次，统计终点到最优点的平均距离 $\mathbb{E}\|\mathbf{x}_T\|$ 和终点的平均函数值：
+# 单条轨迹受随机性影响很大。为了得到可靠的结论，我们对每种设置用 300 个不同的随机种子各跑一次，统计终点到最优点的平均距离 $\mathbb{E}\|\mathbf{x}_T\|$ 和终点的平均函数值，并列出最后一步的学习率 $\eta_T$：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"{'学习率函数':<10}{'步数':>6}{'平均距离':>10}{'平均 f':>10}")
+names = {"constant": "常数", "exponential": "指数衰减", "polynomial": "多项式衰减"}
+print(" 步数 T    末步学习率 η_T   平均距离   平均 f   学习率函数")
 for name, n_steps in [("constant", 50), ("constant", 200), ("exponential", 1000),
                       ("polynomial", 50), ("polynomial", 200)]:
     P = final_points_2d(name, num_runs=300, eta=0.1, steps=n_steps)
-    print(f"{name:<12}{n_steps:>6}{np.linalg.norm(P, axis=1).mean():>12.4f}"
-          f"{f_2d(P[:, 0], P[:, 1]).mean():>10.4f}")
+    eta_T = 0.1 * LR_FUNCTIONS[name](n_steps)
+    print(f"{n_steps:>6} {eta_T:>16.4g} {np.linalg.norm(P, axis=1).mean():>10.4f}"
+          f" {f_2d(P[:, 0], P[:, 1]).mean():>8.4f}   {names[name]}")
 
 # %% [markdown]
-# 指数衰减的学习率之和是有限的：$\sum_{t\ge1} e^{-0.1t} = 1/(e^{0.1}-1)$。忽略噪声时，$x_1$ 每步乘以 $(1 - 2\eta_t)$，所以它最多能被压缩到初值的 $\prod_t (1 - 0.2e^{-0.1t})$ 倍：
+# 表中最扎眼的是指数衰减：走了 1000 步，末步学习率已小到可以忽略，离最优点却比只走 50 步的常数学习率还远。原因是它的学习率之和有限：$\sum_{t\ge1} e^{-0.1t} = 1/(e^{0.1}-1)$。忽略噪声时，$x_1$ 每步乘以 $(1 - 2\eta_t)$，所以即使完全没有噪声，1000 步后 $x_1$ 也只剩初值的 $\prod_{t=1}^{1000} (1 - 0.2e^{-0.1t})$ 倍：
 
 # %%
 # NBVAL_CHECK_OUTPUT
 total = 1 / (math.exp(0.1) - 1)
 shrink = np.prod([1 - 0.2 * exponential_lr(t) for t in range(1, 1001)])
 print(f"Σ e^(-0.1t) = {total:.2f}，x1 的压缩因子 = {shrink:.3f}，"
-      f"从 x1 = -5 出发最多到 x1 ≈ {-5 * shrink:.2f}")
+      f"无噪声时从 x1 = -5 出发只能走到 x1 ≈ {-5 * shrink:.2f}")
 
 # %% [markdown]
 # **常数学习率为何一直徘徊。** 把 $x_1$ 方向单独拿出来看：$x_{1,t} = (1 - 2\eta)\,x_{1,t-1} - \eta\,\epsilon_{1,t}$。确定性的部分把 $x_1$ 拉向 0，但每步都会注入一份方差为 $\eta^2$ 的新噪声。两者平衡时，方差 $v$ 满足 $v = (1-2\eta)^2 v + \eta^2$，即
@@ -182,8 +184,10 @@ print("终点标准差（理论）:", np.round(theory, 3))
 # %% [markdown]
 # 要让这团“云”收缩，就必须让学习率随时间减小。但减小得太快也不行：
 #
-# - **指数衰减**时 $\sum_t \eta_t$ 是一个有限的数，参数能移动的“总路程”被锁死了。上面算出 $x_1$ 最多只能从 $-5$ 走到约 $-0.68$：上表中它跑了 1000 步，离最优点却比常数学习率还远——这是**过早停止**；
-# - **多项式衰减** $\eta_t \propto t^{-1/2}$ 衰减得慢得多，$\sum_t \eta_t$ 发散，所以总能走到最优点附近，同时噪声的影响逐渐变小。对凸问题，这类衰减有成熟的收敛理论；经典的充分条件是 $\sum_t \eta_t = \infty$ 且 $\sum_t \eta_t^2 < \infty$（例如 $\eta_t \propto t^{-\alpha}$，$\tfrac12 < \alpha \le 1$）。
+# - **指数衰减**时 $\sum_t \eta_t$ 是一个有限的数，参数能移动的“总路程”被锁死了。上面算出 $x_1$ 只能从 $-5$ 走到约 $-0.68$，与上表中指数衰减的平均距离 0.6801 相符：迭代点在到达最优点之前就被“冻住”了；
+# - **多项式衰减** $\eta_t \propto t^{-1/2}$ 衰减得慢得多，$\sum_t \eta_t$ 发散，所以总能走到最优点附近，同时噪声的影响逐渐变小。上表中，多项式衰减的末步学习率从 50 步时的 0.04082 降到 200 步时的 0.02182，平均距离也从 0.1132 降到 0.0790。“云”的方差大致与当前学习率成正比，半径大致与 $\sqrt{\eta_t}$ 成正比：$\sqrt{0.04082/0.1}\times 0.1766 \approx 0.113$，与模拟结果吻合。
+#
+# 学习率衰减的经典充分条件（Robbins–Monro 条件）是 $\sum_t \eta_t = \infty$ 且 $\sum_t \eta_t^2 < \infty$，例如 $\eta_t \propto t^{-\alpha}$，$\tfrac12 < \alpha \le 1$。本章的 $\alpha = \tfrac12$ 恰好不满足第二个条件，但只要 $\eta_t \to 0$ 且 $\sum_t \eta_t = \infty$，在这个强凸二次函数上终点的均方误差仍然趋于 0，只是收敛较慢。
 #
 # 在第1章中我们已经见过各种学习率调度器，这里看到的正是它们存在的根本原因之一：**随机梯度的噪声**。
 
@@ -219,7 +223,7 @@ for mu in (0.0, 0.1, 0.5, 1.0):
 # 漂移与 $\mu$ 成正比。关键在于：**衰减学习率能消除噪声造成的抖动，却消除不了偏差**。下图用多项式衰减各跑 300 个种子、每次 1000 步，画出终点的分布：零均值噪声的终点围绕原点（黑色星号），有偏噪声的终点整体漂向预测点 $(-0.05, -0.025)$（红色叉号）。
 
 # %%
-fig, ax = plt.subplots(figsize=(8.0, 4.2))
+fig, ax = plt.subplots(figsize=(7.5, 3.6))
 for mu, color, label in ((0.0, "C0", "零均值噪声"), (0.1, "C3", "np.random.normal(0.1)")):
     P = final_points_2d("polynomial", num_runs=300, steps=1000, noise_mean=mu)
     ax.scatter(P[:, 0], P[:, 1], s=8, alpha=0.35, color=color, label=label)
@@ -234,31 +238,25 @@ ax.set_aspect("equal")
 fig.tight_layout()
 
 # %% [markdown]
-# 下面的交互面板把本节和上一节放在一起：选择学习率函数、拖动学习率 $\eta$、噪声均值和步数，观察轨迹。先静态画一张：
+# 下面的交互面板把本节和上一节放在一起：选择学习率函数，拖动学习率 $\eta$、噪声均值 $\mu$ 和步数，观察轨迹。先静态画一张夸张的情形：噪声均值 $\mu = 1$、多项式衰减、走 500 步。轨迹稳稳地停在有偏梯度的零点 $(-0.5, -0.25)$（红色叉号）附近，而不是原点（黑色星号）：
 
 # %%
-draw_noisy_trace(schedule="polynomial", eta=0.1, noise_mean=0.0, steps=50);
+draw_noisy_trace(schedule="polynomial", eta=0.1, noise_mean=1.0, steps=500);
 
 # %%
-trace_panel = interactive(
-    draw_noisy_trace,
-    schedule=dropdown([("常数", "constant"), ("指数衰减", "exponential"),
-                       ("多项式衰减", "polynomial")], "polynomial", description="学习率函数"),
-    eta=log_slider(0.1, 0.01, 0.4, description="学习率 η"),
-    noise_mean=float_slider(0.0, -1.0, 1.0, 0.1, description="噪声均值 μ"),
-    steps=int_slider(50, 10, 500, 10, description="步数"))
+trace_panel = noisy_trace_panel(schedule="polynomial", eta=0.1, noise_mean=1.0, steps=500)
 trace_panel
 
 # %% [markdown]
-# 可以试试：把 $\mu$ 拖到 1.0，用多项式衰减走 500 步——轨迹会稳稳地停在离原点明显有一段距离的地方。
+# 可以试试：把 $\mu$ 拖回 0，轨迹就会收敛到原点附近；再换成常数学习率，或把 $\eta$ 调大，看终点周围的“云”如何变大。
 #
 # ## 5.4 小批量随机梯度下降
 #
-# 每步只用一个样本有两个问题：梯度噪声大；更糟的是在现代硬件上，一次处理一个样本极其浪费——CPU 的向量指令、GPU 的成千上万个核心都在“等活干”。折中的办法是每步随机抽取一个小批量 $\mathcal{B}_t$（大小为 $b$），用它们的平均梯度更新：
+# 每步只用一个样本有两个问题：梯度噪声大；更糟的是在现代硬件上，一次处理一个样本极其浪费——CPU 的向量指令、GPU 的成千上万个核心都在“等活干”。折中的办法是小批量随机梯度下降（minibatch SGD）：每步随机抽取一个小批量 $\mathcal{B}_t$，其中样本的个数 $|\mathcal{B}_t|$ 称为批量大小（batch size），用这些样本的平均梯度更新：
 #
 # $$\mathbf{g}_t = \frac{1}{|\mathcal{B}_t|}\sum_{i\in\mathcal{B}_t} \nabla f_i(\mathbf{x}_{t-1}),\qquad \mathbf{x}_t = \mathbf{x}_{t-1} - \eta_t\, \mathbf{g}_t.$$
 #
-# $\mathbf{g}_t$ 仍是无偏估计，而它的方差比单个样本梯度小 $b$ 倍（标准差小 $\sqrt{b}$ 倍）。同时，一个小批量的梯度可以用一次矩阵乘法算完，充分利用向量化（vectorisation）。
+# $\mathbf{g}_t$ 仍是无偏估计；若小批量中的样本是有放回地独立抽取的，它的方差比单个样本梯度小 $|\mathcal{B}_t|$ 倍（标准差小 $\sqrt{|\mathcal{B}_t|}$ 倍，与 5.1 节的 $1/\sqrt{K}$ 是同一回事）。同时，一个小批量的梯度可以用一次矩阵乘法算完，充分利用向量化（vectorization）。
 #
 # ### 数据：NASA 翼型噪声
 #
@@ -273,18 +271,20 @@ print("各列标准差:", " ".join(f"{v:.3f}" for v in features.std(0, correctio
 print(f"线性回归能达到的最小损失（最小二乘解）: {least_squares_loss(features, labels):.4f}")
 A = torch.cat([features, torch.ones(len(features), 1)], dim=1).double()
 lam_max = torch.linalg.eigvalsh(A.T @ A / len(A)).max().item()   # Hessian of the mean loss
-print(f"损失的 Hessian 最大特征值 λ_max = {lam_max:.3f}，梯度下降稳定需要 η < 2/λ_max = {2 / lam_max:.3f}")
+print(f"损失的黑塞矩阵的最大特征值 λ_max = {lam_max:.3f}，"
+      f"梯度下降稳定需要 η < 2/λ_max = {2 / lam_max:.3f}")
 
 # %% [markdown]
 # ### 从零实现
 #
-# 参数更新函数 `sgd(params, states, hyperparams)` 只有三行：沿梯度的反方向走一步，然后把梯度清零（PyTorch 会把梯度累加起来）。`states` 在普通 SGD 中用不到，保留它是为了与后续章节的动量法、Adam 等优化器共用同一个接口。
+# 参数更新函数 `sgd(params, states, hyperparams)` 只有几行：对每个参数沿梯度的反方向走一步，然后把梯度清零（PyTorch 会把每次 `backward()` 的梯度累加起来）。更新放在 `torch.no_grad()` 里，这样原地修改参数不会被自动求导记录下来。`states` 在普通 SGD 中用不到，保留它是为了与动量法、Adam 等需要保存状态的优化器共用同一个接口（d2l 后续各节就是这样做的）。
 
 # %%
 def sgd(params, states, hyperparams):
-    for p in params:
-        p.data.sub_(hyperparams["lr"] * p.grad)
-        p.grad.data.zero_()
+    with torch.no_grad():
+        for p in params:
+            p -= hyperparams["lr"] * p.grad
+            p.grad.zero_()
 
 
 # %% [markdown]
@@ -293,19 +293,17 @@ def sgd(params, states, hyperparams):
 # 1. 用带种子的生成器初始化 $\mathbf{w}\sim\mathcal{N}(0, 0.01^2)$、$b = 0$；
 # 2. 对每个小批量：前向计算平方损失的平均、`backward()`、调用 `trainer_fn` 更新参数；
 # 3. 每处理 100 个样本，就在**全部**训练数据上计算一次损失，记下此时的轮数（epoch）和已用的训练时间（计算这个损失的时间不计入）；
-# 4. 返回 `(曲线, 平均每轮秒数)`，曲线含 `epochs`、`times`、`losses`、`updates` 四个数组。
+# 4. 返回 `(曲线, 平均每轮秒数)`，曲线含 `epochs`、`times`、`losses`、`updates` 四个数组；结果对象还提供 `final_loss`（最终损失）与 `updates_per_epoch`（每轮更新次数）。
 #
-# 下面按 d2l 的设置跑四组实验。批量大小 1500 就是整个数据集，即梯度下降（GD）；批量大小 1 就是本章开头的 SGD。
+# 下面按 d2l 的设置跑四组实验，学习率也取 d2l 的值。批量大小 1500 就是整个数据集，即梯度下降（GD）；批量大小 1 就是本章开头的 SGD。正式计时之前先空跑一小段，让 PyTorch 付清第一次调用的一次性开销（内存分配、算子调度的缓存等），否则它会算到第一组实验头上。
 
 # %%
 def run(batch_size, lr, num_epochs):
     data_iter, feature_dim = load_airfoil(batch_size)
-    res = train_minibatch(sgd, None, {"lr": lr}, data_iter, feature_dim, num_epochs)
-    print(f"批量大小 {batch_size:>4}，η = {lr}，{num_epochs} 轮：损失 {res.final_loss:.3f}，"
-          f"{res.sec_per_epoch:.4f} 秒/轮")
-    return res
+    return train_minibatch(sgd, None, {"lr": lr}, data_iter, feature_dim, num_epochs)
 
 
+run(100, 0.4, 1)                         # warm-up, result discarded
 results = {
     "梯度下降 (1500)": run(1500, 1.0, 10),
     "SGD (1)": run(1, 0.005, 2),
@@ -322,16 +320,17 @@ for label, res in results.items():
     print(f"最终损失 {res.final_loss:.3f}，共 {res.curve.updates[-1]:>4} 次更新"
           f"（每轮 {res.updates_per_epoch:>4.0f} 次）：{label}")
 gd = results["梯度下降 (1500)"].curve
+print(f"训练前（第 0 轮）的损失: {gd.losses[0]:.4f}")
 print("梯度下降每轮结束时的损失:", " ".join(f"{v:.4f}" for v in gd.losses[1:]))
 
 # %% [markdown]
-# 左图横轴是轮数（每轮把 1500 个样本都看一遍），右图横轴是实际的训练时间（对数刻度）：
+# 左图横轴是轮数（每轮把 1500 个样本都看一遍），右图横轴是实际的训练时间，两者都用对数刻度（所以图中没有第 0 轮、第 0 秒的起点；上面打印了训练前的损失）。虚线是最小二乘最优：
 
 # %%
-plot_loss_curves(results);
+plot_loss_curves(results, best=least_squares_loss(features, labels));
 
 # %% [markdown]
-# 每轮秒数的对比（这一列取决于机器和当时的负载，你的数字会不同）：
+# 耗时的对比（后两列取决于机器和当时的负载，你的数字会不同）：
 
 # %%
 print(results_table(results))
@@ -340,15 +339,14 @@ for label, res in results.items():
     c = res.curve
     reached = np.flatnonzero(c.losses <= 0.25)
     when = f"{c.times[reached[0]] * 1e3:8.2f} 毫秒" if len(reached) else "    未达到"
-    per_update = res.sec_per_epoch / res.updates_per_epoch * 1e6
-    print(f"每次更新 {per_update:7.1f} 微秒，损失首次降到 0.25 以下用时 {when}：{label}")
+    print(f"损失首次降到 0.25 以下用时 {when}：{label}")
 
 # %% [markdown]
 # **向量化与更新次数之间的权衡。**
 #
-# - **按轮数看（左图）**：批量越小，每轮的更新次数越多（1、1500、15、150 次），所以小批量和 SGD 在第一轮的前半段损失就降下来了；梯度下降每轮只更新 1 次，要好几轮才追上。四组实验的最终损失都是 0.246，与 d2l 报告的 0.24–0.25 一致，离最小二乘最优 0.2417 只差一点。
-# - **梯度下降的曲线在最后几轮略有上升**（见上面打印的每轮损失）。原因正是第4章的稳定性条件：这里 $\lambda_{\max} = 2.098$，$\eta = 1$ 已经超过稳定界 $2/\lambda_{\max} = 0.953$，最大特征方向上的误差每步被放大 $|1 - \eta\lambda_{\max}| \approx 1.1$ 倍。这个分量起初很小，10 轮内只表现为轻微回升，轮数再多就会发散（可以在 5.5 节的面板里试试）。
-# - **按时间看（右图和上表）**：这个问题只有 $1500\times 5$ 的数据，一次更新的时间主要花在固定开销上——Python 解释器、PyTorch 的算子调度和自动求导——而不是浮点运算本身。所以上面打印的“每次更新”耗时虽然随机器负载有波动，各组之间的差别却远小于批量大小本身 1500 倍的差别。于是每轮秒数主要由每轮的更新次数决定：SGD (1) 每轮要付 1500 次固定开销，是表中最慢的；梯度下降用一次矩阵乘法处理全部样本，把开销摊到了 1500 个样本上，这就是**向量化**的好处。
+# - **按轮数看（左图）**：批量越小，每轮的更新次数越多（批量大小 1500、100、10、1 分别对应每轮 1、15、150、1500 次更新），所以三组小批量（含 SGD）在第一轮之内损失就降到 0.25 附近；梯度下降每轮只更新 1 次，第 1 轮结束时损失还是 0.2748，要到第 3 轮左右才追上。三组小批量的曲线几乎重合，是因为这里的学习率大致与批量大小成正比，每轮“走过的总步长”相近。四组实验的最终损失都是 0.246，与 d2l 报告的 0.24–0.25 一致，离最小二乘最优 0.2417 只差一点。
+# - **梯度下降的损失在最后几轮略有回升**（见上面打印的每轮损失：最低 0.2445，第 10 轮升到 0.2458）。原因正是第4章的稳定性条件：这里 $\lambda_{\max} = 2.098$，$\eta = 1$ 已经超过稳定界 $2/\lambda_{\max} = 0.953$，最大特征方向上的误差每步被放大 $|1 - \eta\lambda_{\max}| \approx 1.1$ 倍。这个分量起初很小，10 轮内只表现为轻微回升，再多走几十轮就会明显发散；在 5.5 节的面板里把 $\eta$ 调到 1.5，10 轮之内就能看到发散。
+# - **按时间看（右图和上表）**：这个问题只有 $1500\times 5$ 的数据，一次更新的时间主要花在固定开销上——Python 解释器、PyTorch 的算子调度和自动求导——而不是浮点运算本身。所以表中“毫秒/次更新”一列虽然随机器负载有波动，各组之间的差别却远小于批量大小本身 1500 倍的差别。于是每轮耗时主要由每轮的更新次数决定：SGD (1) 每轮要付 1500 次固定开销，是表中最慢的；梯度下降用一次矩阵乘法处理全部样本，把开销摊到了 1500 个样本上，这就是**向量化**的好处。在这个小问题上，梯度下降和批量 100 都在几毫秒之内把损失降到 0.25 以下，所需时间比 SGD (1) 少一到两个数量级（见上面打印的“首次降到 0.25 以下用时”）。
 # - **反过来，更新次数决定了每轮能走多少步。** 在大数据集和深度网络上，一次完整梯度的计算量真的与 $n$ 成正比（5.1 节的计时），梯度下降每走一步都很慢；批量大小 1 则完全放弃了向量化。小批量（几十到几百）两头兼顾：每个小批量的计算被向量化（在 GPU 上尤为明显），每轮又有足够多次更新。实践中批量大小通常取 32–1024，再为它单独调学习率。
 
 # %% [markdown]
@@ -370,7 +368,7 @@ print(f"两条损失曲线逐点一致（最大差 < 1e-6）: {gap < 1e-6}")
 # %% [markdown]
 # ## 5.5 交互：批量大小、学习率与学习率调度
 #
-# 下面的面板用闭式梯度（不经过自动求导）在 NumPy 中重跑小批量 SGD，一次重画只需不到一秒。它使用与 `train_minibatch` 相同的初始化和小批量顺序，因此同样的设置画出的曲线与上面相同。学习率调度按**已完成的轮数** $\tau$（可以是小数）计算：常数 $\eta$、指数衰减 $\eta e^{-\tau}$、多项式衰减 $\eta(1+\tau)^{-1/2}$。虚线是线性回归能达到的最小损失。先静态画出批量大小 10、$\eta = 0.05$ 的曲线：
+# 下面的面板用闭式梯度（不经过自动求导）在 NumPy 中重跑小批量 SGD，一次重画通常只需不到一秒。它使用与 `train_minibatch` 相同的初始化和小批量顺序，因此同样的设置画出的曲线与上面相同。学习率调度按**已完成的轮数** $\tau$（可以是小数）计算：常数 $\eta$、指数衰减 $\eta e^{-\tau}$、多项式衰减 $\eta(1+\tau)^{-1/2}$。虚线是线性回归能达到的最小损失。先静态画出批量大小 10、$\eta = 0.05$ 的曲线：
 
 # %%
 X_all, y_all = airfoil_arrays()
@@ -378,14 +376,9 @@ draw_minibatch = make_minibatch_draw(X_all, y_all)
 draw_minibatch(batch_size=10, lr=0.05, schedule="constant", num_epochs=2);
 
 # %%
-minibatch_panel = interactive(
-    draw_minibatch,
-    batch_size=log_slider(10, 1, 1500, description="批量大小", readout_format=".0f"),
-    lr=log_slider(0.05, 0.001, 2.0, description="学习率 η"),
-    schedule=dropdown([("常数", "constant"), ("指数衰减", "exponential"),
-                       ("多项式衰减", "polynomial")], "constant", description="学习率调度"),
-    num_epochs=int_slider(2, 1, 10, description="轮数"))
-minibatch_panel
+batch_panel = minibatch_panel(draw_minibatch, batch_size=10, lr=0.05, schedule="constant",
+                              num_epochs=2)
+batch_panel
 
 # %% [markdown]
 # 值得一试的操作：
@@ -400,24 +393,24 @@ minibatch_panel
 # - **以为 SGD 的损失曲线应当单调下降。** 常数学习率下，迭代点在最优点附近一直抖动，这是梯度噪声的正常表现，不是程序错误；想要真正收敛，就要让学习率衰减（或增大批量）。
 # - **学习率衰减得越快越好。** 指数衰减的 $\sum_t\eta_t$ 有限，会在到达最优点之前“冻住”；本章中它走了 1000 步，离最优点仍比常数学习率远。
 # - **不同批量大小沿用同一个学习率。** 批量大小 1 能用的学习率比梯度下降小得多（本章分别是 0.005 和 1）；比较批量大小时，要为每个批量大小分别调学习率。
-# - **用“每轮秒数”判断哪个算法更快。** 每轮秒数小的方法，每轮的进展也可能少；应当比较“达到目标损失所需的时间”，即右图。
+# - **用“每轮耗时”判断哪个算法更快。** 每轮耗时少的方法，每轮的进展也可能少；应当比较“达到目标损失所需的时间”，即右图。
 # - **评估时遍历带随机打乱的数据加载器。** 这会消耗加载器的随机状态，改变下一轮的小批量顺序，使“同一种子”的两次实验不可比。`train_minibatch` 因此直接在全部数据张量上计算损失。
 # - **混用 `nn.MSELoss` 与 $\frac12$ 平方损失。** `nn.MSELoss` 没有 $\frac12$，梯度大一倍，同样的学习率相当于步长翻倍。
 #
 # ## 小结
 #
 # - 随机梯度下降每步只用一个样本的梯度，代价 $\mathcal{O}(1)$；均匀抽样保证它是真实梯度的无偏估计，误差按 $1/\sqrt{K}$ 随平均的样本数 $K$ 减小。
-# - 常数学习率下，梯度噪声让迭代点停在最优点附近一团“云”里（方差可以精确算出）；学习率必须衰减，但不能衰减得太快：多项式衰减能走到最优点，指数衰减会过早停止。
+# - 常数学习率下，梯度噪声让迭代点停在最优点附近一团“云”里（方差可以精确算出）；学习率必须衰减，但不能衰减得太快：多项式衰减让迭代点逐渐逼近最优点，指数衰减则在到达最优点之前就把迭代点“冻住”了。
 # - 梯度噪声必须零均值。有偏的梯度（例如 `np.random.normal(0.1)`）使 SGD 收敛到错误的点，漂移量与偏差成正比，学习率衰减无法消除。
 # - 小批量 SGD 在向量化效率与更新次数之间折中。在翼型数据上，梯度下降、SGD 和两种小批量设置都达到约 0.246 的损失，但每轮耗时相差两个数量级以上。
-# - `torch.optim.SGD` 的简洁实现与从零实现在相同种子和小批量下给出同一条轨迹；换一个优化器类，就能把同样的实验用于以后的动量法、Adam 等算法。
+# - `torch.optim.SGD` 的简洁实现与从零实现在相同种子和小批量下给出同一条轨迹；换一个优化器类，就能把同样的实验用于动量法、Adam 等其他算法（见练习 5）。
 #
 # ## 练习
 #
 # 1. 对 $f(x_1,x_2)=x_1^2+2x_2^2$ 与常数学习率 $\eta$，用本章的方差公式预测 $\eta = 0.05$ 和 $\eta = 0.2$ 时终点的标准差，再用 `final_points_2d` 验证。学习率减半，“云”的半径缩小多少？
-# 2. 实现“每 $k$ 步学习率减半”的分段常数调度（`lr_fn(t)`），与多项式衰减在相同步数下比较平均终点距离。
+# 2. 实现阶梯衰减（step decay）：每 $k$ 步学习率减半，写成函数 `lr_fn(t)`，与多项式衰减在相同步数下比较平均终点距离。
 # 3. 把 5.3 节中的噪声换成 `np.random.normal(0.0, 0.1)`（均值 0、标准差 0.1）。终点的分布有什么变化？为什么这样的噪声“无害”？
-# 4. 在翼型数据上，固定 2 轮训练，对批量大小 1、2、5、10、20、50、100、200、500 分别找到大致最好的学习率，画出“最终损失—批量大小”和“每轮秒数—批量大小”两条曲线。
+# 4. 在翼型数据上，固定 2 轮训练，对批量大小 1、2、5、10、20、50、100、200、500 分别找到大致最好的学习率，画出“最终损失—批量大小”和“每轮耗时—批量大小”两条曲线。
 # 5. 用 `train_concise(torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}, ...)` 加入动量，与普通小批量 SGD 比较。需要把学习率调小吗？
 # 6. （思考）无放回地按随机顺序遍历数据（本章的做法）与每步有放回地独立抽样，哪一个的小批量梯度是无偏的？两者的方差有何不同？
 #
