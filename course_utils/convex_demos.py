@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from course_utils.descent.gradient import gd, gd_2d, train_2d
+from course_utils.descent.gradient import f_2d, gd, gd_2d, grad_2d, train_2d
 from course_utils.plotting.traces import show_trace, show_trace_2d
 
 __all__ = ["OBJECTIVES_1D", "f_2d", "grad_2d", "draw_gd_1d", "draw_gd_2d", "gd_1d_panel",
@@ -26,16 +26,6 @@ OBJECTIVES_1D = {
     "x·cos(0.15πx)（非凸）": (lambda x: x * np.cos(_C * x),
                            lambda x: np.cos(_C * x) - _C * x * np.sin(_C * x)),
 }
-
-
-def f_2d(x1, x2):
-    """The chapter's 2-D objective f(x1, x2) = x1² + 2·x2²."""
-    return x1 ** 2 + 2 * x2 ** 2
-
-
-def grad_2d(x1, x2):
-    """Gradient of :func:`f_2d`: (2·x1, 4·x2)."""
-    return 2 * x1, 4 * x2
 
 
 def _objective(func):

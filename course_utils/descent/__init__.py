@@ -18,10 +18,11 @@ _EXPORTS = {
     "backtracking_line_search": "gradient",
     "gd_line_search": "gradient",
     "convergence_table": "gradient",
+    "grad_2d": "gradient",
     # chapter 5 — SGD and minibatch SGD (module sgd.py; the update function itself is imported
     # as `from course_utils.descent.sgd import sgd`, because the submodule shadows that name here)
-    "f_2d": "sgd",        # chapter 4's objective (convex_demos), re-exported by sgd.py
-    "f_2d_grad": "sgd",
+    "f_2d": "gradient",   # the objective x1² + 2·x2² shared by chapters 4 and 5
+    "f_2d_grad": "sgd",   # = gradient.grad_2d under chapter 5's name
     "LR_FUNCTIONS": "sgd",
     "constant_lr": "sgd",
     "exponential_lr": "sgd",

@@ -224,3 +224,13 @@ def convergence_table(trace, x_star, *, ratio_power: float = 2.0) -> list[tuple]
             break
         prev = e
     return rows
+
+
+def f_2d(x1, x2):
+    """The 2-D objective of chapters 4 and 5: f(x1, x2) = x1² + 2·x2²."""
+    return x1 ** 2 + 2 * x2 ** 2
+
+
+def grad_2d(x1, x2):
+    """Gradient of :func:`f_2d`: (2·x1, 4·x2)."""
+    return 2 * x1, 4 * x2

@@ -21,8 +21,8 @@ import torch
 
 # The objective x1² + 2·x2² and its gradient are chapter 4's; re-exported here under the names
 # this chapter uses.
-from course_utils.convex_demos import f_2d
-from course_utils.convex_demos import grad_2d as f_2d_grad
+from course_utils.descent.gradient import f_2d
+from course_utils.descent.gradient import grad_2d as f_2d_grad
 
 __all__ = ["f_2d", "f_2d_grad", "constant_lr", "exponential_lr", "polynomial_lr", "LR_FUNCTIONS",
            "gradient_noise", "sgd_trace_2d", "final_points_2d", "sgd", "squared_loss",
