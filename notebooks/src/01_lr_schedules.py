@@ -1,0 +1,794 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %%
+# 仅在 Colab 上运行：安装课程支持包并下载数据（本地环境会跳过）
+import sys
+if "google.colab" in sys.modules:
+    !pip install -q "course-utils @ git+https://github.com/dl-optim-course/course.git"
+
+# %%
+from course_utils import env
+device = env.setup_notebook()
+
+# %% [markdown]
+# # 第1章 学习率衰减与调度
+#
+# [![在 Colab 中打开](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-optim-course/course/blob/main/notebooks/01_lr_schedules.ipynb)
+#
+# 学习率（learning rate）是训练神经网络时最重要的超参数。本章回答三个问题：学习率为什么要随训练
+# 逐渐减小？该怎样减小？一开始又该选多大？
+#
+# **学习目标**
+#
+# - 解释固定学习率在小批量噪声下为什么只能在最优点附近振荡，而过大的学习率为什么会发散；
+# - 会在 ×3 网格上手动选学习率，写出经典衰减公式，并用两种方式在 PyTorch 中修改学习率；
+# - 认识 `torch.optim.lr_scheduler` 中的每个学习率调度器（learning-rate scheduler），能读懂并画出它们的曲线；
+# - 实现“线性预热（warmup）+ 保持 + 余弦退火（cosine annealing）”调度，并按批次（per batch）在 PyTorch 中使用；
+# - 用学习率区间测试（LR range test）选学习率；理解循环学习率、热重启（warm restarts）与 1-cycle 策略；
+# - 区分 Adam + L2 正则与解耦权重衰减（decoupled weight decay，AdamW）；
+# - 在 Fashion-MNIST 上比较四种调度，并避开常见误区。
+#
+# **先修**：小批量随机梯度下降（SGD）与动量、PyTorch 的 `nn.Module` 与 `torch.optim` 基本用法、
+# 第0章的环境配置。
+
+# %%
+import inspect
+import math
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+from torch.optim import lr_scheduler as S
+
+from course_utils import data, plotting, range_test, schedules
+from course_utils.train import fit
+
+# %% [markdown]
+# ## 1. 为什么学习率要衰减
+#
+# 小批量随机梯度下降的更新是 $\mathbf{w}_{t+1} = \mathbf{w}_t - \eta_t\, \mathbf{g}_t$，其中
+# $\mathbf{g}_t$ 是一个小批量上的梯度，它是全量梯度 $\nabla f(\mathbf{w}_t)$ 的**有噪声**的估计：
+# $\mathbf{g}_t = \nabla f(\mathbf{w}_t) + \boldsymbol{\xi}_t$。即使走到了最优点 $\mathbf{w}^*$，
+# $\nabla f(\mathbf{w}^*) = 0$，噪声 $\boldsymbol{\xi}_t$ 仍然不为零，每一步仍会被推开
+# $\eta\,\boldsymbol{\xi}_t$ 的距离。所以**固定学习率**的 SGD 最终只会在最优点附近的一个“噪声球”里振荡，
+# 球的大小与 $\eta$ 成正比；想要真正收敛，就要让 $\eta_t \to 0$（同时 $\sum_t \eta_t = \infty$，
+# 保证还能走得足够远）。另一方面，学习率太大时每一步都“跨过”谷底并越跳越高，损失变成 inf 或 NaN——这叫**发散**。
+#
+# 下面在一个二维线性回归问题上用小批量 SGD 同时演示三种情况，纵轴是到最小二乘解 $\hat{\mathbf{w}}$ 的距离（对数坐标）。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def sgd_linear_regression(lr_at, num_steps=400, batch_size=10, seed=0):
+    """Minibatch SGD on a 2-D least-squares problem; returns ||w_t - w_hat|| per step."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(1000, 2, generator=g, dtype=torch.float64)
+    y = X @ torch.tensor([2.0, -3.4], dtype=torch.float64) + 0.5 * torch.randn(1000, generator=g,
+                                                                            dtype=torch.float64)
+    w_hat = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)
+    w = torch.zeros(2, dtype=torch.float64)
+    dist = []
+    for t in range(num_steps):
+        idx = torch.randint(0, 1000, (batch_size,), generator=g)
+        grad = 2 * X[idx].T @ (X[idx] @ w - y[idx]) / batch_size
+        w = w - lr_at(t) * grad
+        dist.append(float(torch.linalg.norm(w - w_hat)))
+    return np.array(dist)
+
+
+runs = {
+    "固定 η=0.1": sgd_linear_regression(lambda t: 0.1),
+    "衰减 η=0.1/(1+0.05t)": sgd_linear_regression(
+        lambda t: schedules.inverse_time(t, base_lr=0.1, decay_rate=0.05)),
+    "固定 η=1.1（太大）": sgd_linear_regression(lambda t: 1.1, num_steps=60),
+}
+for name, d in runs.items():
+    print(f"{name:22s} 最后 50 步的平均距离 {d[-50:].mean():.3g}，最后一步 {d[-1]:.3g}")
+
+# %%
+ax = plotting.plot([np.arange(len(d)) for d in runs.values()], list(runs.values()),
+                   xlabel="迭代步 t", ylabel=r"$\|\mathbf{w}_t-\hat{\mathbf{w}}\|$",
+                   legend=list(runs), yscale="log", title="固定学习率振荡、衰减学习率收敛、过大学习率发散")
+ax.set_ylim(1e-3, 1e3);
+
+# %% [markdown]
+# 固定 $\eta=0.1$ 的曲线很快降到 0.1 以下，之后就停在那里上下跳动（噪声球），最后 50 步的平均距离约为 0.06；
+# 按 $\eta_t = 0.1/(1+0.05t)$ 衰减的曲线在同样的起步之后继续往下走，最后 50 步的平均距离约为 0.0055，
+# 小了一个数量级；$\eta=1.1$ 则每一步都把误差放大，60 步后距离已达 $10^{5}$ 量级（图中纵轴截断在 $10^3$）。
+# （对这个问题，梯度是
+# $2\mathbf{X}^\top(\mathbf{X}\mathbf{w}-\mathbf{y})/n$，Hessian 的最大特征值约为 2，学习率超过约 $2/2=1$ 就会发散）。
+#
+# ## 2. 手动选学习率：×3 网格
+#
+# 最朴素的办法是在对数尺度上**每隔约 3 倍**试一个值：…, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, …
+# （相邻两格相差 $\sqrt{10}\approx 3.16$ 倍，每个数量级两格）。每个值只训练很短的时间，比较损失。
+# 规则很简单：
+#
+# - 损失下降得很慢 → 学习率太小，往**上**走一格；
+# - 损失不降反升、剧烈振荡或变成 NaN → 学习率太大，往**下**走一格；
+# - 最好的值通常在“还能稳定下降”的最大学习率附近，之后再在它两侧细调。
+#
+# 下面在 Fashion-MNIST 的一个子集上用一个两层感知机（带动量 0.9 的 SGD）各训练 2 轮。
+
+# %%
+grid_subset = env.pick(smoke=2000, cpu=10000, full=20000)
+grid_iter, grid_test = data.load_fashion_mnist(128, subset=grid_subset)
+grid = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+grid_loss = []
+for lr in grid:
+    env.set_seed(0)
+    grid_iter.generator.manual_seed(0)   # the same minibatch order for every learning rate
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    h = fit(mlp, grid_iter, grid_test, num_epochs=2, progress=False,
+            optimizer=torch.optim.SGD(mlp.parameters(), lr=lr, momentum=0.9))
+    grid_loss.append(h.train_loss[-1] if h.train_loss else float("nan"))
+    print(f"lr={lr:<6g} 第2轮训练损失 {grid_loss[-1]:.3f}  测试准确率 "
+          f"{h.test_acc[-1] if h.test_acc else float('nan'):.3f}")
+
+# %%
+ax = plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel="第2轮训练损失",
+                   xscale="log", fmts=("o-",), title="×3 网格：损失随学习率先降后升")
+
+# %% [markdown]
+# 损失随学习率先降后升：最左边两格（0.001、0.003）太小，2 轮后训练损失仍在 1.1 以上；
+# 最右边的 1 和 3 太大，训练损失（2.281、2.362）停在随机猜测的水平附近（10 类时为 $\ln 10\approx 2.30$），
+# 测试准确率只有约 10%（0.103、0.087）。遇到这种情况就沿网格往**下**走：0.3 已经能训练（损失 0.792），
+# 再往下一格 0.1 的训练损失最低（0.553），而测试准确率最高的是 0.03（0.797，与 0.1 的 0.792 相差无几）。
+# 一个好用的经验是：选“损失最低的那一格”或它左边一格（更稳），然后再配合下面的衰减策略。
+#
+# ## 3. 经典的衰减公式
+#
+# 设 $\alpha_0$ 为初始学习率，$e$ 为轮数（epoch），$t$ 为小批量（minibatch）序号：
+#
+# | 名称 | 公式 | `course_utils.schedules` |
+# |---|---|---|
+# | 反时间衰减（inverse-time） | $\alpha = \dfrac{\alpha_0}{1 + k\, e}$ | `inverse_time` |
+# | 指数衰减（exponential） | $\alpha = 0.95^{e}\,\alpha_0$ | `exponential` |
+# | 平方根衰减 | $\alpha = \dfrac{k}{\sqrt{e}}\,\alpha_0$ 或 $\dfrac{k}{\sqrt{t}}\,\alpha_0$ | `inverse_sqrt` |
+# | 阶梯衰减（staircase / step） | $\alpha = \gamma^{\lfloor e/s \rfloor}\,\alpha_0$ | `step_decay` |
+#
+# 平方根衰减在 $e=0$ 处没有定义，所以 `inverse_sqrt` 用从 1 开始的计数 $e+1$。
+# 这些函数都是**纯函数**：输入步数（整数或 NumPy 数组），输出学习率，没有任何状态，便于画图和测试。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+epochs = np.arange(50)
+classic = {
+    r"反时间 $\alpha_0/(1+0.1e)$": schedules.inverse_time(epochs, base_lr=0.1, decay_rate=0.1),
+    r"指数 $0.95^e\alpha_0$": schedules.exponential(epochs, base_lr=0.1, gamma=0.95),
+    r"平方根 $\alpha_0/\sqrt{e+1}$": schedules.inverse_sqrt(epochs, base_lr=0.1),
+    r"阶梯 $0.5^{\lfloor e/10\rfloor}\alpha_0$": schedules.step_decay(epochs, base_lr=0.1,
+                                                                     step_size=10, gamma=0.5),
+}
+for name, v in classic.items():
+    print(f"{name.split()[0]:4s}", "  ".join(f"e={e}: {v[e]:.4f}" for e in (0, 10, 20, 49)))
+
+# %%
+schedules.plot_lr_curves(classic, xlabel="轮（epoch）", title="经典衰减公式（α0 = 0.1）");
+
+# %% [markdown]
+# 平方根衰减一开始降得最快，后面却最慢；指数衰减正好相反。阶梯衰减只在整十轮处突变。
+#
+# ## 4. 在 PyTorch 中修改学习率的两种方式
+#
+# 优化器把超参数保存在 `optimizer.param_groups` 这个列表里，每个参数组（parameter group）是一个字典，
+# `'lr'` 就是它的学习率。因此第一种方式是**直接改字典**；第二种方式是使用
+# `torch.optim.lr_scheduler` 中的调度器，它替我们按公式修改同一个字典。下面先手动实现
+# “每 5 轮乘以 0.9”的阶梯衰减。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+param = nn.Parameter(torch.zeros(1))
+opt = torch.optim.SGD([param], lr=0.1)
+manual = []
+for epoch in range(20):
+    if epoch > 0 and epoch % 5 == 0:          # 方式一：直接修改 param_groups
+        for group in opt.param_groups:
+            group["lr"] *= 0.9
+    manual.append(opt.param_groups[0]["lr"])
+    # ……这里是一轮训练：opt.zero_grad(); loss.backward(); opt.step() ……
+
+opt = torch.optim.SGD([param], lr=0.1)
+sched = S.StepLR(opt, step_size=5, gamma=0.9)  # 方式二：调度器
+auto = []
+for epoch in range(20):
+    auto.append(opt.param_groups[0]["lr"])
+    opt.step()                                 # 先 optimizer.step()
+    sched.step()                               # 再 scheduler.step()
+print("手动:", [round(v, 4) for v in manual[::5]])
+print("StepLR:", [round(v, 4) for v in auto[::5]])
+print("两者一致:", np.allclose(manual, auto))
+
+# %% [markdown]
+# 两种方式结果相同。调度器的好处是公式集中在一处、可以保存和恢复（`state_dict()`），并且 PyTorch
+# 提供了大量现成的策略。
+#
+# ## 5. PyTorch 的学习率调度器一览
+#
+# 下面每条曲线都来自**真实的优化器**：`schedules.record_lrs(make_scheduler, num_steps)` 在一个哑参数上
+# 建一个 `SGD(lr=0.1, momentum=0.9)`，每一步记录当前学习率，再按正确的顺序调用
+# `optimizer.step()` 和 `scheduler.step()`。
+
+# %%
+print(inspect.getsource(schedules.record_lrs))
+
+# %% [markdown]
+# | 调度器 | 规则（$\eta_0$ 为优化器的初始学习率，$t$ 为调用 `step()` 的次数） |
+# |---|---|
+# | `LambdaLR(opt, f)` | $\eta_t = \eta_0\, f(t)$，$f$ 可以是任何函数 |
+# | `StepLR(opt, step_size, gamma)` | 每 `step_size` 步乘一次 `gamma` |
+# | `MultiStepLR(opt, milestones, gamma)` | 每到一个里程碑（milestone）乘一次 `gamma` |
+# | `ExponentialLR(opt, gamma)` | 每步乘 `gamma` |
+# | `CosineAnnealingLR(opt, T_max, eta_min)` | 从 $\eta_0$ 沿余弦降到 `eta_min`，`T_max` 是**半个**余弦周期 |
+# | `ReduceLROnPlateau(opt, ...)` | 监控一个指标，停滞时把学习率乘以 `factor`（见下） |
+# | `CyclicLR(opt, base_lr, max_lr, step_size_up)` | 在 `base_lr` 和 `max_lr` 之间三角形往返 |
+# | `OneCycleLR(opt, max_lr, total_steps)` | 先升到 `max_lr` 再降到很小（1-cycle） |
+# | `CosineAnnealingWarmRestarts(opt, T_0, T_mult)` | 余弦退火 + 周期性重启（SGDR） |
+
+# %%
+# NBVAL_CHECK_OUTPUT
+N = 100
+plateau_metric = np.r_[np.linspace(1.0, 0.5, 30), np.full(70, 0.5)]  # 下降 30 步后停滞
+makers = {
+    "LambdaLR(0.97^t)": lambda o: S.LambdaLR(o, lambda t: 0.97 ** t),
+    "StepLR(30, 0.5)": lambda o: S.StepLR(o, step_size=30, gamma=0.5),
+    "MultiStepLR([30,80], 0.1)": lambda o: S.MultiStepLR(o, milestones=[30, 80], gamma=0.1),
+    "ExponentialLR(0.97)": lambda o: S.ExponentialLR(o, gamma=0.97),
+    "CosineAnnealingLR(T_max=50)": lambda o: S.CosineAnnealingLR(o, T_max=50),
+    "ReduceLROnPlateau": lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=10),
+    "CyclicLR(0.01→0.1, 10)": lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=10),
+    "OneCycleLR(max_lr=0.1)": lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=N),
+    "WarmRestarts(T_0=10, T_mult=2)": lambda o: S.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2),
+}
+curves = {name: schedules.record_lrs(make, N, metrics=plateau_metric)
+          if "Plateau" in name else schedules.record_lrs(make, N) for name, make in makers.items()}
+for name, lrs in curves.items():
+    print(f"{name:30s}", " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
+
+# %%
+fig, axes = plt.subplots(3, 3, figsize=(12, 8), sharex=True)
+for ax, (name, lrs) in zip(axes.flat, curves.items()):
+    ax.plot(lrs)
+    ax.set_title(name, fontsize=10)
+for ax in axes[-1]:
+    ax.set_xlabel("scheduler.step() 次数")
+fig.suptitle("九种调度器的学习率曲线（初始学习率 0.1）")
+fig.tight_layout()
+
+# %% [markdown]
+# 表中 `CosineAnnealingLR(T_max=50)` 在第 50 步降到 0，之后又**升回去**：`T_max` 只是半个余弦周期，
+# 训练步数超过 `T_max` 时它会周期性地重复。通常令 `T_max` 等于总步数，刚好走完半个周期。
+#
+# ### `ReduceLROnPlateau` 的每个参数
+#
+# `ReduceLROnPlateau` 不看步数，而是看一个被监控的指标（例如验证损失），停滞时才降低学习率。所以调用时
+# **必须**传入指标：`scheduler.step(val_loss)`。参数逐个说明：
+#
+# | 参数 | 默认值 | 含义 |
+# |---|---|---|
+# | `mode` | `'min'` | `'min'`：指标越小越好（损失）；`'max'`：越大越好（准确率） |
+# | `factor` | 0.1 | 降低时 $\eta \leftarrow \eta \times$ `factor` |
+# | `patience` | 10 | 指标连续多少次“没有改善”之后才降低（第 `patience+1` 次没改善时降） |
+# | `threshold` | 1e-4 | 多大的进步才算“改善” |
+# | `threshold_mode` | `'rel'` | `'rel'`：新值须优于 best × (1 − threshold)（`mode='min'` 时）；`'abs'`：须优于 best − threshold |
+# | `cooldown` | 0 | 降低之后再等多少次才重新开始计数（冷却期） |
+# | `min_lr` | 0 | 学习率的下限（可以按参数组给一个列表） |
+# | `eps` | 1e-8 | 新旧学习率之差小于 `eps` 时不再更新，避免无意义的微小变化 |
+#
+# 下面用一个人为的指标序列演示 `threshold_mode`、`cooldown` 和 `min_lr` 的作用：指标每次只改善 0.001。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+slow = 1.0 - 0.001 * np.arange(40)   # 每次改善 0.001（相对改善约 0.1%）
+configs = {
+    "rel, threshold=0.01": dict(threshold=0.01, threshold_mode="rel"),
+    "abs, threshold=0.0005": dict(threshold=0.0005, threshold_mode="abs"),
+    "rel, 0.01 + cooldown=5": dict(threshold=0.01, threshold_mode="rel", cooldown=5),
+    "rel, 0.01 + min_lr=0.02": dict(threshold=0.01, threshold_mode="rel", min_lr=0.02),
+}
+for name, kw in configs.items():
+    lrs = schedules.record_lrs(lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=3, **kw),
+                               40, metrics=slow)
+    drops = [t for t in range(1, 40) if lrs[t] < lrs[t - 1]]
+    print(f"{name:24s} 降低发生在第 {drops} 步之后，最终 lr={lrs[-1]:.4g}")
+
+# %% [markdown]
+# - 相对阈值 1%：单次 0.1% 的改善“不算数”，连续 `patience+1 = 4` 次没有改善就降一次；只有当指标累计比
+#   最好值低 1% 以上时才算一次改善、计数清零，所以有的间隔是 4 步，有的更长；
+# - 绝对阈值 0.0005：0.001 的改善算数，学习率从不降低；
+# - `cooldown=5`：每次降低后先“冷却” 5 次，降低的间隔变长；
+# - `min_lr=0.02`：降到 0.025 之后只能再降到 0.02，就不再变了。
+#
+# ## 6. 余弦退火：公式与按批次更新
+#
+# 余弦退火（cosine annealing，Loshchilov & Hutter 2017）的学习率为
+#
+# $$\eta_t = \eta_{\min} + \tfrac12(\eta_{\max} - \eta_{\min})\left(1 + \cos\frac{\pi\, T_{cur}}{T_i}\right),$$
+#
+# 其中 $T_{cur}$ 是本周期内已经走过的“轮数”，$T_i$ 是本周期的长度。$T_{cur}$ 不必是整数：
+# 如果每个小批量都更新一次，$T_{cur}$ 就是分数轮（fractional epoch），曲线是光滑的而不是阶梯状。
+# 最简单、也最不容易出错的做法是**以步（step）为单位**计数：令 `T_max = 轮数 × 每轮批次数`，每个批次调用一次
+# `scheduler.step()`。下面验证 `CosineAnnealingLR` 与纯函数 `schedules.cosine` 一致。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+num_epochs, iters = 5, 40
+T = num_epochs * iters
+torch_lrs = schedules.record_lrs(lambda o: S.CosineAnnealingLR(o, T_max=T, eta_min=0.001), T + 1)
+ours = schedules.cosine(np.arange(T + 1), base_lr=0.1, total_steps=T, min_lr=0.001)
+print("与闭式公式的最大差:", f"{np.abs(torch_lrs - ours).max():.1e}")
+print("第 0/100/200 步:", [round(float(v), 5) for v in ours[[0, 100, 200]]])
+
+# %% [markdown]
+# 为什么强调“按步计数”？若用浮点数累加分数轮，例如每个批次 `epoch += 1/iters`，舍入误差会让
+# “整轮”的时刻差一点点。`CosineAnnealingWarmRestarts` 允许 `scheduler.step(epoch)` 传入分数轮，
+# 下面看 10 个批次累加 0.1 后会发生什么：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+e = 0.0
+for _ in range(10):
+    e += 0.1
+print("十次 0.1 相加 =", repr(e), "；是否等于 1.0:", e == 1.0)
+p = nn.Parameter(torch.zeros(1))
+opt = torch.optim.SGD([p], lr=0.1)
+sgdr = S.CosineAnnealingWarmRestarts(opt, T_0=1)
+opt.step()
+sgdr.step(e)   # 应当是“第 1 轮开始”：刚刚重启，学习率应回到 0.1
+print(f"step({e!r}) 之后 lr = {opt.param_groups[0]['lr']:.3e}（浮点累加：没有重启）")
+sgdr.step(10 / 10)
+print(f"step(10/10) 之后 lr = {opt.param_groups[0]['lr']:.3e}（按步计数再相除：正确重启）")
+
+# %% [markdown]
+# 累加得到的 0.9999999999999999 比 1 小一点点，于是周期“还没结束”，学习率停在几乎为 0 的位置，
+# 错过了重启。用整数步 $t$ 计数、需要时再算 $t/\text{iters}$（或直接把周期写成步数）就没有这个问题。
+#
+# ## 7. 预热：线性预热 + 保持 + 余弦衰减
+#
+# 训练刚开始时权重是随机的，梯度很大且方向很不稳定；如果立刻用一个大学习率，前几步就可能把网络推到很糟的区域
+# （损失暴涨、BN 统计量失真、Adam 的二阶矩估计还不可靠）。**预热**（warmup）的做法是：前 `warmup_steps`
+# 步把学习率从一个小值 `warmup_lr` **线性**升到 `base_lr`，可选地保持 `hold_steps` 步，然后按余弦降到 0：
+#
+# $$\eta_t = \begin{cases}
+# \eta_{w} + (\eta_{b} - \eta_{w})\, t / W, & t < W \\
+# \eta_{b}, & W \le t \le W + H \\
+# \tfrac12\eta_{b}\left(1 + \cos\dfrac{\pi (t - W - H)}{T - W - H}\right), & W + H < t \le T \\
+# 0, & t > T
+# \end{cases}$$
+#
+# 这正是广泛使用的 Keras `cosine_decay_with_warmup` 配方。支持包中的 `schedules.cosine_with_warmup`
+# 是它的纯函数实现（对整数和 NumPy 数组都适用），并检查参数：
+
+# %%
+print(inspect.getsource(schedules.cosine_with_warmup))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+kw = dict(base_lr=0.1, total_steps=1000, warmup_lr=0.001, warmup_steps=100, hold_steps=200)
+for t in (0, 50, 100, 300, 650, 1000, 1001):
+    print(f"t={t:<5d} lr={schedules.cosine_with_warmup(t, **kw):.5f}")
+for bad in (dict(kw, total_steps=50), dict(kw, warmup_lr=0.5)):
+    try:
+        schedules.cosine_with_warmup(0, **bad)
+    except ValueError as err:
+        print("ValueError:", err)
+
+# %% [markdown]
+# 在 PyTorch 中按批次使用它有两种写法。第一种是继承 `LRScheduler`，在 `get_lr` 里调用纯函数
+# （`self.last_epoch` 其实就是“已经调用过几次 `step()`”，按批次调用时它就是步数）：
+
+# %%
+class WarmupHoldCosineLR(S.LRScheduler):
+    """Per-batch port of cosine_with_warmup (the optimizer's lr is ignored; base_lr is given)."""
+
+    def __init__(self, optimizer, *, base_lr, total_steps, warmup_lr=0.0, warmup_steps=0,
+                 hold_steps=0, last_epoch=-1):
+        self.kw = dict(base_lr=base_lr, total_steps=total_steps, warmup_lr=warmup_lr,
+                       warmup_steps=warmup_steps, hold_steps=hold_steps)
+        schedules.cosine_with_warmup(0, **self.kw)  # validate the arguments early
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lr = schedules.cosine_with_warmup(self.last_epoch, **self.kw)
+        return [lr for _ in self.optimizer.param_groups]
+
+# %% [markdown]
+# 第二种更省事：支持包的 `schedules.lambda_lr(optimizer, schedule, **kwargs)` 把任何纯函数包成一个
+# `LambdaLR`（因子 = 纯函数的值 / 优化器的初始学习率）。两种写法应当给出同一条曲线：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+a = schedules.record_lrs(lambda o: WarmupHoldCosineLR(o, **kw), 1100)
+b = schedules.record_lrs(lambda o: schedules.lambda_lr(o, schedules.cosine_with_warmup, **kw), 1100)
+c = schedules.cosine_with_warmup(np.arange(1100), **kw)
+print("子类 vs 纯函数:", f"{np.abs(a - c).max():.1e}", "| lambda_lr vs 纯函数:", f"{np.abs(b - c).max():.1e}")
+
+# %% [markdown]
+# 拖动滑块观察各参数的作用（基础学习率用对数滑块）。若 `warmup_steps` 大于 `total_steps`，图中直接显示
+# 参数检查给出的错误信息。下面先静态画一次默认参数的曲线：
+
+# %%
+schedules.draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=200, total_steps=1000);
+
+# %%
+panel = schedules.warmup_cosine_panel(hold_steps=200)
+panel
+
+# %% [markdown]
+# ## 8. 学习率区间测试
+#
+# ×3 网格要训练很多次。Leslie Smith（2015）提出的**学习率区间测试**（LR range test）只需**一次**短训练：
+# 让学习率在几百个批次内从约 $10^{-7}$ **指数**增长到约 $10$，记录每一步（平滑后的）损失，
+# 在对数横轴上画出“损失–学习率”曲线。曲线通常分为三段：
+#
+# 1. **太小**：学习率太小，损失几乎不动；
+# 2. **快速下降**：损失迅速下降——好的学习率就在这一段，常取下降最陡处，或取最低点对应学习率的约 1/10；
+# 3. **发散**：学习率过大，损失急剧上升甚至变成 NaN，此时提前停止。
+#
+# 这张图也是一次很好的**健全性检查**（sanity check）：如果曲线在第一段就出现断口或 NaN，或者根本没有下降段，
+# 往往说明模型或数据有 bug（标签错位、忘了归一化、损失函数用错等）。测试结束后，模型参数、BN 统计量和
+# 优化器状态（动量缓冲等）都必须恢复原状，否则后面的正式训练就不是从头开始的。支持包中的实现：
+
+# %%
+print(inspect.getsource(range_test.lr_range_test))
+
+# %% [markdown]
+# 本章的模型是一个带批量归一化（batch normalization，BN）的小卷积网络：两个步幅为 2 的 3×3 卷积（通道 16、32），
+# 每个后接 BN 和 ReLU，最后一个全连接层。它在 CPU 上也足够快。
+
+# %%
+batch_size = 128
+train_iter, test_iter = data.load_fashion_mnist(
+    batch_size, subset=env.pick(smoke=3000, cpu=None, full=None))
+print(f"训练样本 {train_iter.num_examples}，测试样本 {test_iter.num_examples}，每轮 {len(train_iter)} 个批次")
+env.set_seed(0)
+net = range_test.small_bn_cnn()
+print(net)
+
+# %%
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+before = {k: v.clone() for k, v in net.state_dict().items()}
+lrs, losses = range_test.lr_range_test(net, nn.CrossEntropyLoss(), optimizer, train_iter,
+                                       start_lr=1e-7, end_lr=10,
+                                       num_iter=env.pick(smoke=40, cpu=300, full=300))
+suggested = range_test.suggest_lr(lrs, losses)
+lo, hi = range_test.range_test_regions(lrs, losses)
+print(f"测试了 {len(lrs)} 个学习率（最后一个 {lrs[-1]:.3g}），下降段约 {lo:.2g} ~ {hi:.2g}，"
+      f"最陡处 {suggested:.2g}")
+range_test.plot_range_test(lrs, losses, suggestion=suggested);
+
+# %%
+# NBVAL_CHECK_OUTPUT
+same = all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+print("模型参数与 BN 统计量已恢复:", same, "| 优化器状态为空（与测试前相同）:", len(optimizer.state) == 0,
+      "| 学习率恢复为", optimizer.param_groups[0]["lr"])
+
+# %% [markdown]
+# 上图中三段一目了然（阴影区域的边界由 `range_test_regions` 按“损失已下降总降幅的 10%”和“平滑损失最低点”自动确定）。
+# 在这次测试里，最低点之后损失先停在略高的水平、不再下降，学习率接近 1 之后才急剧上升，
+# 平滑损失超过最低值的 5 倍时测试提前停止（最后一个学习率见上面的输出）。
+# 怎样从图中读出学习率？常见的两个经验是：取下降最陡处（上面输出的“最陡处”，偏保守），或取平滑损失最低点
+# 对应学习率的约 1/10；1-cycle 的作者则建议把 `max_lr` 取在最低点附近、略小于它。由于损失经过指数平滑、
+# 学习率又在不断增大，曲线相对真实损失有少许滞后，这些读数都只是量级上的参考。
+# 第 12 节的实验采用 1-cycle 的建议：所有调度的峰值学习率统一取 0.05，即比本次测试中平滑损失最低点（约 0.057）略小的一个整齐数值。
+#
+# ## 9. 循环学习率、热重启与 1-cycle
+#
+# - **循环学习率**（cyclical learning rate，CLR，Smith 2017）：学习率在 `base_lr` 与 `max_lr` 之间按三角形往返
+#   （`CyclicLR`，纯函数 `schedules.triangular`）。两个端点正好可以从区间测试读出：下降段的起点与终点。
+#   周期性地调大学习率有助于跳出尖锐的极小值与鞍点附近的平坦区。
+# - **SGDR 热重启**（warm restarts，Loshchilov & Hutter 2017）：余弦退火到底后把学习率**重新调高**，但
+#   **保留权重**，从当前位置开始新的一轮退火。`CosineAnnealingWarmRestarts(T_0, T_mult)` 中 `T_0` 是第一个周期的长度，
+#   之后每个周期长度乘以 `T_mult`（`T_mult=2` 时周期为 $T_0, 2T_0, 4T_0, \dots$）。每次重启前的权重都可以保存下来做集成。
+# - **1-cycle 策略**（Smith 2018）：整个训练只有一个周期——先从 `max_lr/div_factor` 升到 `max_lr`（默认占 30% 的步数），
+#   再降到 `max_lr/div_factor/final_div_factor`；动量同时反向变化（0.95→0.85→0.95）。
+#   Smith 发现用很大的 `max_lr` 时，有些问题能以少得多的轮数训练到同样精度，称为**超收敛**（super-convergence）。
+#   支持包的 `schedules.one_cycle` 与 `OneCycleLR` 逐步一致（测试中已验证）。
+#
+# 用滑块观察 `StepLR` 的 `gamma`/`step_size` 与 SGDR 的 `T_0`/`T_mult`：
+
+# %%
+schedules.draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10);
+
+# %%
+step_panel = schedules.step_lr_panel()
+step_panel
+
+# %%
+schedules.draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2);
+
+# %%
+sgdr_panel = schedules.warm_restarts_panel()
+sgdr_panel
+
+# %% [markdown]
+# ## 10. Adam + L2 与解耦权重衰减（AdamW）
+#
+# 对 SGD 来说，L2 正则 $\frac{\lambda}{2}\|\mathbf{w}\|^2$ 与权重衰减（weight decay）是一回事：梯度多出一项
+# $\lambda\mathbf{w}$，更新变成 $\mathbf{w} \leftarrow (1-\eta\lambda)\mathbf{w} - \eta\mathbf{g}$。
+# 但对 Adam 不是这样。`torch.optim.Adam(weight_decay=λ)` 把 $\lambda\mathbf{w}$ 加进梯度，
+# 这一项随后和梯度一起被**自适应分母** $\sqrt{\hat v}+\epsilon$ 除掉：
+#
+# $$\text{Adam + L2：}\ \mathbf{w} \leftarrow \mathbf{w} - \eta\,\frac{\hat m(\mathbf{g} + \lambda \mathbf{w})}{\sqrt{\hat v(\mathbf{g}+\lambda\mathbf{w})}+\epsilon},
+# \qquad \text{AdamW：}\ \mathbf{w} \leftarrow \mathbf{w} - \eta\left(\frac{\hat m(\mathbf{g})}{\sqrt{\hat v(\mathbf{g})}+\epsilon} + \lambda\mathbf{w}\right).$$
+#
+# 于是梯度历来很大的参数几乎不被衰减，梯度很小的参数反而被衰减得很厉害。Loshchilov & Hutter（2019）提出
+# **解耦**（decoupled）的权重衰减：把 $\eta\lambda\mathbf{w}$ 直接从权重里减掉，不经过自适应分母——这就是
+# `AdamW`（对 SGD 的对应版本称 SGDW）。用两个参数演示一步更新：第一个梯度很大，第二个梯度为 0。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def one_step(opt_cls, lam, grad=(10.0, 0.0)):
+    w = nn.Parameter(torch.tensor([1.0, 1.0]))
+    opt = opt_cls([w], lr=0.01, weight_decay=lam)
+    w.grad = torch.tensor(grad)
+    opt.step()
+    return (torch.tensor([1.0, 1.0]) - w.detach()).tolist()   # 这一步的下降量
+
+
+for lam in (0.01, 0.1):
+    adam, adamw = one_step(torch.optim.Adam, lam), one_step(torch.optim.AdamW, lam)
+    print(f"λ={lam}: Adam+L2 下降量 {adam[0]:.6f}, {adam[1]:.6f} | AdamW 下降量 {adamw[0]:.6f}, {adamw[1]:.6f}"
+          f" | 其中权重衰减部分 η·λ·w = {0.01 * lam:.6f}")
+
+# %% [markdown]
+# 梯度为 0 的第二个参数在 Adam+L2 下一步就下降了整整 $\eta = 0.01$：分子和分母里都只有 $\lambda w$，
+# 相除约等于 1，与 $\lambda$ 取 0.01 还是 0.1 **无关**——L2 的强度被自适应分母“归一化”掉了。
+# AdamW 中它只下降 $\eta\lambda w$（0.0001 或 0.001），与 $\lambda$ 成正比，正是我们想要的衰减；
+# 梯度很大的第一个参数在 AdamW 里得到“梯度步 + 同样的衰减”。
+#
+# 再做一个小实验：同一个两层感知机，在 Fashion-MNIST 子集上分别用 Adam（无正则）、Adam + L2（λ = 0.05）
+# 和 AdamW（λ = 0.05）训练，比较测试准确率与权重的范数。
+
+# %%
+wd_subset = env.pick(smoke=2000, cpu=20000, full=60000)
+wd_epochs = env.pick(smoke=1, cpu=5, full=10)
+wd_train, wd_test = data.load_fashion_mnist(128, subset=wd_subset)
+wd_results = {}
+for name, make in {"Adam（无正则）": lambda p: torch.optim.Adam(p, lr=1e-3),
+                   "Adam + L2，λ=0.05": lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=0.05),
+                   "AdamW，λ=0.05": lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.05)}.items():
+    env.set_seed(0)
+    wd_train.generator.manual_seed(0)
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    h = fit(mlp, wd_train, wd_test, num_epochs=wd_epochs, optimizer=make(mlp.parameters()),
+            progress=False)
+    norm = torch.sqrt(sum((p.detach() ** 2).sum() for p in mlp.parameters())).item()
+    wd_results[name] = (h.train_loss[-1], h.test_acc[-1], norm)
+    print(f"{name:16s} 训练损失 {h.train_loss[-1]:.3f}  测试准确率 {h.test_acc[-1]:.3f}  权重范数 {norm:.1f}")
+
+# %% [markdown]
+# 结果见上面的输出（cpu 模式：2 万个训练样本、5 轮）。Adam + L2 在 λ = 0.05 时把权重范数从无正则的 20.0
+# 压到 3.9，训练损失（0.751）和测试准确率（0.755）都明显变差：L2 项与梯度被同一个自适应分母缩放，
+# 对梯度小的权重来说，每步都被拉向 0 约一个学习率的距离，正则强度无法与学习率分开调。
+# AdamW 在同一个名义 λ 下每步只按比例 $\eta\lambda = 5\times10^{-5}$ 温和地衰减，权重范数（19.7）略小于无正则，
+# 训练损失（0.385 对 0.382）和测试准确率（0.853 对 0.849）与无正则相近。注意这只是一个小子集上的短实验：它说明两者的**行为**不同，
+# 并不说明哪个 λ 最好——AdamW 的好处在于 λ 与学习率可以（近似）独立地调。
+#
+# ## 11. 推荐的工作流程
+#
+# 1. **区间测试**：一次短训练画出损失–学习率曲线，检查三段是否正常（顺便发现 bug），读出快速下降段；
+# 2. **选调度**：峰值学习率取下降段内（最陡处附近、或最低点的约 1/10），配合“线性预热 + 余弦退火”并**按批次**更新；
+# 3. **优化器**：Adam 类优化器用 **AdamW**（解耦权重衰减），SGD 用带动量的 SGD（其 `weight_decay` 本来就等价于衰减）；
+# 4. **可选**：训练预算很紧时试试 **1-cycle**（`OneCycleLR`），它把预热、退火和动量调度合在一起。
+#
+# ## 12. 实验：Fashion-MNIST 上的四种调度
+#
+# 同一个小 BN 卷积网络、同样的轮数、同样的峰值学习率 0.05（来自第 8 节的区间测试；SGD，动量 0.9，
+# 权重衰减 5e-4），只改变学习率调度：
+#
+# - **恒定**：全程 0.05；
+# - **阶梯衰减**：`MultiStepLR`，在训练进行到约 1/2 和 3/4 的轮次后各乘 0.1（按轮更新；里程碑见输出）；
+# - **预热 + 余弦**：`schedules.lambda_lr(..., cosine_with_warmup)`，预热半轮，按批次更新；
+# - **1-cycle**：`OneCycleLR(max_lr=0.05)`，按批次更新。
+
+# %%
+exp_epochs = env.pick(smoke=1, cpu=3, full=10)
+peak_lr = 0.05        # ≈ 第 8 节区间测试中平滑损失的最低点，略小
+target_acc = 0.89
+steps_per_epoch = len(train_iter)
+total = exp_epochs * steps_per_epoch
+milestones = sorted({max(1, exp_epochs // 2), max(1, 3 * exp_epochs // 4)})
+print(f"{exp_epochs} 轮 × {steps_per_epoch} 批次 = {total} 步；阶梯衰减的里程碑（轮）：{milestones}")
+
+
+def pad(text, width):
+    """Left-align text that mixes CJK (double-width) and ASCII characters."""
+    return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
+
+
+def make_setup(kind):
+    env.set_seed(0)
+    train_iter.generator.manual_seed(0)   # every run sees the same minibatch order
+    model = range_test.small_bn_cnn()
+    opt = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, weight_decay=5e-4)
+    if kind == "恒定":
+        return model, opt, None, "epoch"
+    if kind == "阶梯衰减":
+        return model, opt, S.MultiStepLR(opt, milestones=milestones, gamma=0.1), "epoch"
+    if kind == "预热+余弦":
+        return model, opt, schedules.lambda_lr(opt, schedules.cosine_with_warmup, base_lr=peak_lr,
+                                               total_steps=total,
+                                               warmup_steps=steps_per_epoch // 2), "batch"
+    return model, opt, S.OneCycleLR(opt, max_lr=peak_lr, total_steps=total), "batch"
+
+
+histories, exp_seconds = {}, {}
+for kind in ("恒定", "阶梯衰减", "预热+余弦", "1-cycle"):
+    model, opt, sched, interval = make_setup(kind)
+    t0 = time.perf_counter()
+    histories[kind] = fit(model, train_iter, test_iter, num_epochs=exp_epochs, optimizer=opt,
+                          scheduler=sched, scheduler_interval=interval, progress=False)
+    exp_seconds[kind] = time.perf_counter() - t0
+    print(f"{pad(kind, 10)}{histories[kind].summary()}，用时 {exp_seconds[kind]:.0f} s")
+print(f"四次训练共用时 {sum(exp_seconds.values()):.0f} s")
+
+# %%
+print(pad("调度", 12) + pad("最终测试准确率", 16) + pad(f"首次达到 {target_acc:.0%} 的轮次", 22)
+      + "各轮测试准确率")
+for kind, h in histories.items():
+    first = h.first_epoch_reaching(target_acc)
+    print(pad(kind, 12) + pad(f"{h.test_acc[-1]:.4f}", 16)
+          + pad(str(first) if first is not None else "未达到", 22)
+          + " ".join(f"{a:.4f}" for a in h.test_acc))
+
+# %%
+steps = np.arange(total)
+lr_curves = {  # the same schedules as pure functions of the step
+    "恒定": schedules.constant(steps, base_lr=peak_lr),
+    "阶梯衰减": schedules.multistep(steps // steps_per_epoch, base_lr=peak_lr,
+                                 milestones=milestones, gamma=0.1),
+    "预热+余弦": schedules.cosine_with_warmup(steps, base_lr=peak_lr, total_steps=total,
+                                          warmup_steps=steps_per_epoch // 2),
+    "1-cycle": schedules.one_cycle(steps, max_lr=peak_lr, total_steps=total),
+}
+fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(14, 3.6))
+schedules.plot_lr_curves(lr_curves, ax=ax0, title="学习率（按批次）")
+ax0.set_xlabel("步（批次）")
+for kind, h in histories.items():
+    ep = np.arange(1, len(h.test_acc) + 1)
+    ax1.plot(ep, h.test_acc, "o-", label=kind)
+    ax2.plot(ep, h.train_loss, "o-", label=kind)
+ax1.axhline(target_acc, color="gray", ls=":", lw=1)
+ax1.set(xlabel="轮（epoch）", ylabel="测试准确率", title="测试准确率（颜色同左图）", xticks=ep)
+ax2.set(xlabel="轮（epoch）", ylabel="训练损失", title="训练损失（颜色同左图）", xticks=ep)
+fig.tight_layout()
+
+# %% [markdown]
+# 上表与上图说明了以下几点（单个随机种子、3 轮）：
+#
+# - **最终精度**：两种“按批次退火到接近 0”的调度最高——1-cycle 0.9015，预热 + 余弦 0.9004；阶梯衰减 0.8921；
+#   恒定学习率最低（0.8793），3 轮内没有达到 89%。最终训练损失也是这两种调度最低（预热 + 余弦 0.241、1-cycle 0.250），
+#   其次是阶梯衰减 0.265 和恒定 0.280（见训练输出中的 loss）。
+# - **达到目标的轮次**：最早达到 89% 的反而是阶梯衰减（第 2 轮）。它在第 1 轮之后就把学习率降到 0.005，
+#   立刻得到了衰减带来的提升；而预热 + 余弦和 1-cycle 在第 2 轮时学习率仍然较高，测试准确率分别只有 0.8505
+#   （比它自己第 1 轮的 0.8652 还低）和 0.8777，直到第 3 轮学习率退火到接近 0 时才超过其他调度。
+#   可见“多快达到目标”和“最终能到多高”衡量的是不同的东西：余弦类调度的收益集中在训练末尾，所以它的总步数
+#   （`total_steps`）必须与真实的训练长度一致。
+# - 恒定学习率与阶梯衰减在第 1 轮的测试准确率完全相同（0.8729）：两者第 1 轮的学习率与批次顺序都相同，
+#   这说明后面的差别确实来自调度本身。
+#
+# 需要提醒的是，这只是一个种子上的短实验：1-cycle 与预热 + 余弦之间 0.1 个百分点的差别很可能在不同随机种子之间的
+# 波动范围以内，不能据此断言哪一个更好；换用更多轮数（`full` 模式为 10 轮）时各条曲线的相对位置也可能改变。
+#
+# ## 13. 常见误区
+#
+# 每个误区都用一段能运行的代码来反驳。
+#
+# **误区 1：`StepLR` 每一轮都乘以 `gamma`。** 实际上它每 `step_size` 轮才乘一次：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lrs = schedules.record_lrs(lambda o: S.StepLR(o, step_size=3, gamma=0.5), 10, lr=1.0)
+print("StepLR(step_size=3, gamma=0.5):", lrs.tolist())
+
+# %% [markdown]
+# **误区 2：`MultiStepLR` 过了第一个里程碑之后每轮都乘。** 实际上它只在每个里程碑处各乘**一次**：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lrs = schedules.record_lrs(lambda o: S.MultiStepLR(o, milestones=[2, 5], gamma=0.1), 8, lr=1.0)
+print("MultiStepLR(milestones=[2, 5], gamma=0.1):", [f"{v:g}" for v in lrs])
+
+# %% [markdown]
+# **误区 3：随手写一个 `LambdaLR(opt, lambda e: math.sin(e) / e)`。** `LambdaLR` 在构造时就会以 $e=0$
+# 调用一次这个函数——除以零；即使绕开 0，$\sin(e)/e$ 在 $e>\pi$ 后还会变成**负数**，负学习率意味着沿梯度**上升**：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+p = nn.Parameter(torch.zeros(1))
+try:
+    S.LambdaLR(torch.optim.SGD([p], lr=0.1), lambda e: math.sin(e) / e)
+except ZeroDivisionError as err:
+    print("ZeroDivisionError:", err)
+lrs = schedules.record_lrs(lambda o: S.LambdaLR(o, lambda e: math.sin(e + 1) / (e + 1)), 6)
+print("改成 sin(e+1)/(e+1) 后的学习率:", [f"{v:.4f}" for v in lrs])
+
+# %% [markdown]
+# **误区 4：先 `scheduler.step()` 再 `optimizer.step()`。** 自 PyTorch 1.1 起顺序必须反过来，否则调度会
+# 跳过第一个学习率值，PyTorch 也会发出警告：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+p = nn.Parameter(torch.zeros(1))
+opt = torch.optim.SGD([p], lr=0.1)
+sched = S.StepLR(opt, step_size=1, gamma=0.5)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    sched.step()      # 错误：在 optimizer.step() 之前
+    p.grad = torch.ones_like(p)
+    opt.step()
+for w in caught:
+    print(f"{w.category.__name__}: {str(w.message)[:86]}……")
+print("第一步实际使用的学习率:", opt.param_groups[0]["lr"], "（应当是 0.1）")
+
+# %% [markdown]
+# **误区 5：`ReduceLROnPlateau` 和其他调度器一样调用 `step()`。** 它需要被监控的指标：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+plateau = S.ReduceLROnPlateau(opt)
+try:
+    plateau.step()
+except TypeError as err:
+    print("TypeError:", err)
+plateau.step(0.5)   # 正确：传入验证损失等指标
+print("传入指标后正常，lr =", opt.param_groups[0]["lr"])
+
+# %% [markdown]
+# **误区 6：用 `verbose=True` 打印学习率。** 这个参数早已被弃用（PyTorch 2.2 起发出弃用警告），在本课程使用的
+# 版本里它可能已被移除。想查看学习率，请用 `scheduler.get_last_lr()` 或直接读 `optimizer.param_groups`：
+
+# %%
+opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        S.StepLR(opt, step_size=1, verbose=True)
+        print("verbose 仍被接受，但已弃用：")
+    except TypeError as err:
+        print("TypeError:", err)
+for w in caught:
+    print(f"{w.category.__name__}: {w.message}")
+print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
+
+# %% [markdown]
+# ## 小结
+#
+# - 小批量梯度有噪声：固定学习率只能在最优点附近振荡，学习率必须衰减才能收敛；太大的学习率会发散。
+# - 手动选学习率用 ×3 网格，损失升高或 NaN 时往下走一格；经典衰减公式有反时间、指数、平方根和阶梯几种。
+# - PyTorch 中改学习率：直接改 `optimizer.param_groups[i]['lr']`，或用 `lr_scheduler`；
+#   每步先 `optimizer.step()` 再 `scheduler.step()`，`ReduceLROnPlateau` 要传指标。
+# - 余弦退火按步（批次）计数最稳妥；预热 + 保持 + 余弦是一个纯函数，可以按批次包装成调度器。
+# - 学习率区间测试一次短训练就给出可用的学习率范围，也能暴露 bug；测试后必须恢复模型和优化器状态。
+# - 循环学习率、SGDR 热重启与 1-cycle 都是“先升后降”思想的变体；Adam 应配合解耦权重衰减（AdamW）。
+#
+# ## 练习
+#
+# 1. 把第 1 节的衰减改为 $\eta_t = 0.1/\sqrt{t+1}$，与 $0.1/(1+0.05t)$ 比较最后 50 步的平均距离。为什么
+#    $\sum_t \eta_t = \infty$、$\sum_t \eta_t^2 < \infty$ 这两个条件都重要？
+# 2. 写出 `schedules.polynomial` 的公式，并用 `record_lrs` 验证它与 `torch.optim.lr_scheduler.PolynomialLR` 一致。
+# 3. 用 `CosineAnnealingWarmRestarts(T_0=1, T_mult=2)` 按批次训练第 12 节的模型 3 轮（提示：`T_0` 要换算成步数），
+#    与“预热 + 余弦”比较。
+# 4. 对第 12 节的模型用 Adam 做一次区间测试，比较它与 SGD 的建议学习率相差几个数量级。
+# 5. 把 1-cycle 的 `max_lr` 从 0.05 提高到 0.2、0.5，观察准确率如何变化；这与“超收敛”的说法一致吗？
+#
+# ## 参考文献
+#
+# - Smith, L. N. (2017). Cyclical learning rates for training neural networks. *WACV*（arXiv:1506.01186, 2015）.
+# - Smith, L. N., & Topin, N. (2019). Super-convergence: Very fast training of neural networks using large learning rates. arXiv:1708.07120.
+# - Smith, L. N. (2018). A disciplined approach to neural network hyper-parameters: Part 1. arXiv:1803.09820.
+# - Loshchilov, I., & Hutter, F. (2017). SGDR: Stochastic gradient descent with warm restarts. *ICLR*.
+# - Loshchilov, I., & Hutter, F. (2019). Decoupled weight decay regularization. *ICLR*.
+# - Goyal, P. et al. (2017). Accurate, large minibatch SGD: Training ImageNet in 1 hour. arXiv:1706.02677（线性预热）.
+# - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*（《动手学深度学习》）, 第 12.11 节 学习率调度器.
+# - PyTorch 文档：`torch.optim.lr_scheduler`，https://pytorch.org/docs/stable/optim.html
