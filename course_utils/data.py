@@ -215,6 +215,10 @@ class TensorLoader:
         self.drop_last = drop_last
         self.generator = torch.Generator().manual_seed(seed)
 
+    def reseed(self, seed: int) -> None:
+        """Restart the shuffling sequence, so that repeated runs see the same batch orders."""
+        self.generator.manual_seed(seed)
+
     @property
     def num_examples(self) -> int:
         return len(self.tensors[0])

@@ -44,6 +44,14 @@ def test_shuffle_is_seeded_and_changes_per_epoch(data_root):
     assert not torch.equal(ya1, ya2)
 
 
+def test_reseed_repeats_the_batch_order(data_root):
+    a, _ = data.load_fashion_mnist(64, subset=512, seed=1)
+    first = [y for _, y in a]
+    a.reseed(1)
+    again = [y for _, y in a]
+    assert all(torch.equal(u, v) for u, v in zip(first, again))
+
+
 def test_subset_sizes(data_root):
     tr, te = data.load_fashion_mnist(100, subset=600)
     assert tr.num_examples == 600 and te.num_examples == 100
