@@ -40,7 +40,7 @@ def _cycle(data_iter):
             empty = False
             yield batch
         if empty:
-            raise ValueError("train_iter 为空：区间测试至少需要一个小批量")
+            raise ValueError("train_iter 为空：范围测试至少需要一个小批量")
 
 
 def lr_range_test(model: nn.Module, loss_fn, optimizer, train_iter, *, start_lr: float = 1e-7,
@@ -140,7 +140,7 @@ def range_test_regions(lrs, losses, *, frac: float = 0.1) -> tuple[float, float]
 
 
 def plot_range_test(lrs, losses, *, suggestion: float | None = None, regions: bool = True,
-                    title: str | None = "学习率区间测试", ax=None):
+                    title: str | None = "学习率范围测试", ax=None):
     """Smoothed loss vs LR (log axis), the three regions shaded, the suggestion marked."""
     import matplotlib.pyplot as plt
 

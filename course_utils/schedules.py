@@ -3,8 +3,9 @@
 Every schedule takes the step (an int or a NumPy array of ints) first and keyword-only
 hyper-parameters, and returns the learning rate (a float for an int step, an array otherwise).
 ``lambda_lr`` turns any of them into a per-batch ``torch.optim.lr_scheduler.LambdaLR``;
-``record_lrs`` records the LR curve of any real PyTorch scheduler. The ``draw_*`` functions and
-``*_panel`` builders are the chapter's interactive figures (see ``course_utils.widgets``).
+``record_lrs`` records the LR curve of any real PyTorch scheduler and ``plot_lr_curves`` draws
+several curves on one axes. The chapter's figures and slider panels live in
+``course_utils.schedule_demos``.
 """
 
 from __future__ import annotations
@@ -239,15 +240,22 @@ def record_lrs(make_scheduler, num_steps: int, *, lr: float = 0.1, momentum: flo
     return lrs
 
 
-def plot_lr_curves(curves: dict, *, xlabel: str = "步（step）", ylabel: str = "学习率",
+def plot_lr_curves(curves: dict, *, x=None, xlabel: str = "步（step）", ylabel: str = "学习率",
                    title: str | None = None, yscale: str = "linear", ax=None):
-    """Plot several LR curves ``{label: lrs}`` on one axes; returns the axes."""
+    """Plot several LR curves ``{label: lrs}`` on one axes; returns the axes.
+
+    ``x`` gives the horizontal positions shared by all curves (default: the step index 0, 1, ...).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots()
     for label, lrs in curves.items():
-        ax.plot(np.arange(len(lrs)), np.asarray(lrs, dtype=float), label=label)
+        lrs = np.asarray(lrs, dtype=float)
+        xs = np.arange(len(lrs)) if x is None else np.asarray(x, dtype=float)
+        if xs.shape != lrs.shape:
+            raise ValueError(f"x 的长度 {len(xs)} 与曲线 {label!r} 的长度 {len(lrs)} 不一致")
+        ax.plot(xs, lrs, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_yscale(yscale)
@@ -256,98 +264,3 @@ def plot_lr_curves(curves: dict, *, xlabel: str = "步（step）", ylabel: str =
     if len(curves) > 1 or title is None:
         ax.legend()
     return ax
-
-
-# ---------------------------------------------------------------------------------------------
-# Interactive figures: draw(**params) -> Figure, and the panels built around them
-# ---------------------------------------------------------------------------------------------
-def _new_fig(figsize=(6.0, 3.2)):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
-
-
-def draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=0, total_steps=1000,
-                       warmup_lr=0.0):
-    """Figure: the warmup → hold → cosine schedule (shows the error message on bad arguments)."""
-    fig, ax = _new_fig()
-    steps = np.arange(int(total_steps) + 51)
-    try:
-        lrs = cosine_with_warmup(steps, base_lr=base_lr, total_steps=int(total_steps),
-                                 warmup_lr=min(warmup_lr, base_lr), warmup_steps=int(warmup_steps),
-                                 hold_steps=int(hold_steps))
-    except ValueError as exc:
-        ax.text(0.5, 0.5, str(exc), ha="center", va="center", wrap=True, transform=ax.transAxes)
-        ax.set_title("参数无效")
-        return fig
-    ax.plot(steps, lrs)
-    for x, name in ((warmup_steps, "预热结束"), (warmup_steps + hold_steps, "保持结束")):
-        if 0 < x <= total_steps:
-            ax.axvline(x, color="gray", ls=":", lw=1)
-            ax.text(x, base_lr * 1.02, name, fontsize=9, ha="center", va="bottom")
-    ax.set_ylim(0, base_lr * 1.15)
-    ax.set(xlabel="步（step）", ylabel="学习率",
-           title=f"预热 + 保持 + 余弦衰减（base_lr={base_lr:.3g}）")
-    return fig
-
-
-def draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10, epochs=60):
-    """Figure: StepLR from a real optimizer, with the closed form as dots."""
-    fig, ax = _new_fig()
-    lrs = record_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=int(step_size),
-                                                               gamma=gamma), int(epochs), lr=base_lr)
-    ax.step(np.arange(epochs), lrs, where="post", label="StepLR（真实优化器）")
-    ax.plot(np.arange(epochs), step_decay(np.arange(epochs), base_lr=base_lr,
-                                          step_size=int(step_size), gamma=gamma),
-            ".", ms=3, label=r"闭式 $\alpha_0\gamma^{\lfloor t/s\rfloor}$")
-    ax.set(xlabel="轮（epoch）", ylabel="学习率", title=f"StepLR：gamma={gamma:.2f}, step_size={step_size}")
-    ax.legend()
-    return fig
-
-
-def draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2, epochs=70, eta_min=0.0):
-    """Figure: CosineAnnealingWarmRestarts (SGDR) from a real optimizer."""
-    fig, ax = _new_fig()
-    lrs = record_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-        o, T_0=int(T_0), T_mult=int(T_mult), eta_min=eta_min), int(epochs), lr=base_lr)
-    ax.plot(np.arange(epochs), lrs)
-    ax.set(xlabel="轮（epoch）", ylabel="学习率", title=f"SGDR 热重启：T_0={T_0}, T_mult={T_mult}")
-    return fig
-
-
-def warmup_cosine_panel(**initial):
-    """Sliders (base LR on a log scale, warmup / hold / total steps) around ``draw_warmup_cosine``."""
-    from course_utils import widgets as W
-
-    v = {"base_lr": 0.1, "warmup_steps": 100, "hold_steps": 0, "total_steps": 1000, **initial}
-    return W.interactive(
-        draw_warmup_cosine,
-        base_lr=W.log_slider(v["base_lr"], 1e-4, 1.0, description="基础学习率 base_lr"),
-        warmup_steps=W.int_slider(v["warmup_steps"], 0, 500, 10, description="预热步数"),
-        hold_steps=W.int_slider(v["hold_steps"], 0, 500, 10, description="保持步数"),
-        total_steps=W.int_slider(v["total_steps"], 100, 2000, 50, description="总步数"))
-
-
-def step_lr_panel(**initial):
-    """Sliders (base LR, gamma, step_size) around ``draw_step_lr``."""
-    from course_utils import widgets as W
-
-    v = {"base_lr": 0.1, "gamma": 0.5, "step_size": 10, **initial}
-    return W.interactive(
-        draw_step_lr,
-        base_lr=W.log_slider(v["base_lr"], 1e-4, 1.0, description="基础学习率 base_lr"),
-        gamma=W.float_slider(v["gamma"], 0.05, 1.0, 0.05, description="gamma"),
-        step_size=W.int_slider(v["step_size"], 1, 30, description="step_size"))
-
-
-def warm_restarts_panel(**initial):
-    """Sliders (base LR, T_0, T_mult) around ``draw_warm_restarts``."""
-    from course_utils import widgets as W
-
-    v = {"base_lr": 0.1, "T_0": 10, "T_mult": 2, **initial}
-    return W.interactive(
-        draw_warm_restarts,
-        base_lr=W.log_slider(v["base_lr"], 1e-4, 1.0, description="基础学习率 base_lr"),
-        T_0=W.int_slider(v["T_0"], 1, 40, description="T_0"),
-        T_mult=W.int_slider(v["T_mult"], 1, 3, description="T_mult"))

@@ -1,4 +1,4 @@
-"""Tests for course_utils.schedules: closed forms, torch equivalence, validation, widgets."""
+"""Tests for course_utils.schedules: closed forms, torch equivalence, validation, plotting."""
 
 import warnings
 
@@ -207,26 +207,7 @@ def test_record_lrs_no_warnings_and_plateau():
 def test_plot_lr_curves_returns_axes(cjk_font):
     ax = sch.plot_lr_curves({"a": [1, 2], "b": [2, 1]}, title="t")
     assert len(ax.lines) == 2
-
-
-@pytest.mark.parametrize("make,name,value", [
-    (sch.warmup_cosine_panel, "warmup_steps", 300),
-    (sch.warmup_cosine_panel, "base_lr", 0.5),
-    (sch.warmup_cosine_panel, "hold_steps", 200),
-    (sch.warmup_cosine_panel, "total_steps", 600),
-    (sch.step_lr_panel, "gamma", 0.2),
-    (sch.step_lr_panel, "step_size", 3),
-    (sch.warm_restarts_panel, "T_0", 5),
-    (sch.warm_restarts_panel, "T_mult", 1),
-])
-def test_panels_redraw_headless(make, name, value, cjk_font):
-    p = make()
-    before, draws = p.png(), p.num_draws
-    p.widgets[name].value = value
-    assert p.num_draws == draws + 1
-    assert p.png() != before
-
-
-def test_draw_warmup_cosine_shows_error_instead_of_raising(cjk_font):
-    fig = sch.draw_warmup_cosine(base_lr=0.1, warmup_steps=500, total_steps=100)
-    assert "warmup_steps" in fig.axes[0].texts[0].get_text()
+    ax = sch.plot_lr_curves({"a": [1, 2, 3]}, x=[0.0, 0.5, 1.0])
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match="x"):
+        sch.plot_lr_curves({"a": [1, 2, 3]}, x=[0.0, 1.0])

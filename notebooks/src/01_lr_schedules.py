@@ -21,16 +21,16 @@ device = env.setup_notebook()
 #
 # [![在 Colab 中打开](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-optim-course/course/blob/main/notebooks/01_lr_schedules.ipynb)
 #
-# 学习率（learning rate）是训练神经网络时最重要的超参数。本章回答三个问题：学习率为什么要随训练
+# 学习率（learning rate，LR）往往是训练神经网络时最重要的一个超参数。本章回答三个问题：学习率为什么要随训练
 # 逐渐减小？该怎样减小？一开始又该选多大？
 #
 # **学习目标**
 #
 # - 解释固定学习率在小批量噪声下为什么只能在最优点附近振荡，而过大的学习率为什么会发散；
-# - 会在 ×3 网格上手动选学习率，写出经典衰减公式，并用两种方式在 PyTorch 中修改学习率；
+# - 会在 ×3 网格上手动选学习率，写出经典的学习率衰减（learning-rate decay）公式，并用两种方式在 PyTorch 中修改学习率；
 # - 认识 `torch.optim.lr_scheduler` 中的每个学习率调度器（learning-rate scheduler），能读懂并画出它们的曲线；
-# - 实现“线性预热（warmup）+ 保持 + 余弦退火（cosine annealing）”调度，并按批次（per batch）在 PyTorch 中使用；
-# - 用学习率区间测试（LR range test）选学习率；理解循环学习率、热重启（warm restarts）与 1-cycle 策略；
+# - 实现“线性预热（warmup）+ 保持阶段（hold phase）+ 余弦退火（cosine annealing）”调度，并按批次（per batch）在 PyTorch 中使用；
+# - 用学习率范围测试（LR range test）选学习率；理解循环学习率、热重启与单周期策略；
 # - 区分 Adam + L2 正则与解耦权重衰减（decoupled weight decay，AdamW）；
 # - 在 Fashion-MNIST 上比较四种调度，并避开常见误区。
 #
@@ -40,16 +40,14 @@ device = env.setup_notebook()
 # %%
 import inspect
 import math
-import time
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 from torch.optim import lr_scheduler as S
 
-from course_utils import data, plotting, range_test, schedules
+from course_utils import data, plotting, range_test, schedule_demos, schedules
 from course_utils.train import fit
 
 # %% [markdown]
@@ -59,28 +57,36 @@ from course_utils.train import fit
 # $\mathbf{g}_t$ 是一个小批量上的梯度，它是全量梯度 $\nabla f(\mathbf{w}_t)$ 的**有噪声**的估计：
 # $\mathbf{g}_t = \nabla f(\mathbf{w}_t) + \boldsymbol{\xi}_t$。即使走到了最优点 $\mathbf{w}^*$，
 # $\nabla f(\mathbf{w}^*) = 0$，噪声 $\boldsymbol{\xi}_t$ 仍然不为零，每一步仍会被推开
-# $\eta\,\boldsymbol{\xi}_t$ 的距离。所以**固定学习率**的 SGD 最终只会在最优点附近的一个“噪声球”里振荡，
-# 球的大小与 $\eta$ 成正比；想要真正收敛，就要让 $\eta_t \to 0$（同时 $\sum_t \eta_t = \infty$，
-# 保证还能走得足够远）。另一方面，学习率太大时每一步都“跨过”谷底并越跳越高，损失变成 inf 或 NaN——这叫**发散**。
+# $\eta\,\boldsymbol{\xi}_t$ 的距离。所以**固定学习率**的 SGD 最终只会在最优点附近的一个“噪声球”里振荡：
+# 对二次目标可以算出，到最优点的均方距离 $\mathbb{E}\|\mathbf{w}_t-\mathbf{w}^*\|^2$ 大致与 $\eta$ 成正比。
+# 想要真正收敛，就要让 $\eta_t \to 0$，但又不能降得太快：经典的 Robbins–Monro 条件是
+# $\sum_t \eta_t = \infty$（总步长无限，保证还能走得足够远）且 $\sum_t \eta_t^2 < \infty$（噪声的累积有限）。
+# 另一方面，学习率太大时每一步都“跨过”谷底并越跳越高，损失变成 inf 或 NaN——这叫**发散**。
 #
-# 下面在一个二维线性回归问题上用小批量 SGD 同时演示三种情况，纵轴是到最小二乘解 $\hat{\mathbf{w}}$ 的距离（对数坐标）。
+# 下面在一个二维线性回归问题（1000 个样本，批量大小 10）上用小批量 SGD 演示三种情况。纵轴是到最小二乘解
+# $\hat{\mathbf{w}}$ 的距离（对数坐标）。单次运行的曲线噪声很大，所以同时做 20 次独立运行（各自抽取不同的小批量），
+# 粗线画的是 20 次运行的均方根（RMS）距离，细线是其中一次运行。
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def sgd_linear_regression(lr_at, num_steps=400, batch_size=10, seed=0):
-    """Minibatch SGD on a 2-D least-squares problem; returns ||w_t - w_hat|| per step."""
-    g = torch.Generator().manual_seed(seed)
-    X = torch.randn(1000, 2, generator=g, dtype=torch.float64)
-    y = X @ torch.tensor([2.0, -3.4], dtype=torch.float64) + 0.5 * torch.randn(1000, generator=g,
-                                                                            dtype=torch.float64)
-    w_hat = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)
-    w = torch.zeros(2, dtype=torch.float64)
+X, y = (v.double() for v in data.synthetic_linear([2.0, -3.4], 0.0, 1000, noise=0.5, seed=0))
+w_hat = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)   # the least-squares solution
+
+
+def sgd_linear_regression(lr_at, num_steps=1000, batch_size=10, num_runs=20):
+    """num_runs independent minibatch-SGD runs on (X, y), vectorised over the runs.
+
+    Returns the distances ||w_t - w_hat|| as an array of shape (num_steps, num_runs)."""
+    g = torch.Generator().manual_seed(0)   # the same minibatches for every learning rate
+    w = torch.zeros(num_runs, 2, dtype=torch.float64)
     dist = []
     for t in range(num_steps):
-        idx = torch.randint(0, 1000, (batch_size,), generator=g)
-        grad = 2 * X[idx].T @ (X[idx] @ w - y[idx]) / batch_size
+        idx = torch.randint(0, len(y), (num_runs, batch_size), generator=g)
+        Xb, yb = X[idx], y[idx]                                  # (runs, batch, 2), (runs, batch)
+        residual = torch.einsum("rbi,ri->rb", Xb, w) - yb
+        grad = 2 * torch.einsum("rbi,rb->ri", Xb, residual) / batch_size
         w = w - lr_at(t) * grad
-        dist.append(float(torch.linalg.norm(w - w_hat)))
+        dist.append(torch.linalg.norm(w - w_hat, dim=1).numpy())
     return np.array(dist)
 
 
@@ -88,28 +94,36 @@ runs = {
     "固定 η=0.1": sgd_linear_regression(lambda t: 0.1),
     "衰减 η=0.1/(1+0.05t)": sgd_linear_regression(
         lambda t: schedules.inverse_time(t, base_lr=0.1, decay_rate=0.05)),
-    "固定 η=1.1（太大）": sgd_linear_regression(lambda t: 1.1, num_steps=60),
+    "固定 η=1.1（太大）": sgd_linear_regression(lambda t: 1.1, num_steps=40),
 }
-for name, d in runs.items():
-    print(f"{name:22s} 最后 50 步的平均距离 {d[-50:].mean():.3g}，最后一步 {d[-1]:.3g}")
+rms = {name: np.sqrt((d ** 2).mean(axis=1)) for name, d in runs.items()}
+for name, r in rms.items():
+    print(f"{schedule_demos.pad(name, 24)}RMS 距离：第 40 步 {r[39]:.3g}，最后一步（第 {len(r)} 步）{r[-1]:.3g}")
 
 # %%
-ax = plotting.plot([np.arange(len(d)) for d in runs.values()], list(runs.values()),
-                   xlabel="迭代步 t", ylabel=r"$\|\mathbf{w}_t-\hat{\mathbf{w}}\|$",
-                   legend=list(runs), yscale="log", title="固定学习率振荡、衰减学习率收敛、过大学习率发散")
-ax.set_ylim(1e-3, 1e3);
+ax = plotting.plot([np.arange(1, len(r) + 1) for r in rms.values()], list(rms.values()),
+                   xlabel="迭代步 t", ylabel=r"$\|\mathbf{w}_t-\hat{\mathbf{w}}\|$（对数坐标）",
+                   legend=[f"{name}（RMS）" for name in rms], yscale="log", ylim=(1e-3, 1e3),
+                   figsize=(6.0, 3.4), title="固定学习率振荡、衰减学习率收敛、过大学习率发散")
+ax.plot(np.arange(1, 1001), runs["固定 η=0.1"][:, 0], color="C0", lw=0.5, alpha=0.5,
+        label="固定 η=0.1（单次运行）")
+ax.legend(fontsize=9);
 
 # %% [markdown]
-# 固定 $\eta=0.1$ 的曲线很快降到 0.1 以下，之后就停在那里上下跳动（噪声球），最后 50 步的平均距离约为 0.06；
-# 按 $\eta_t = 0.1/(1+0.05t)$ 衰减的曲线在同样的起步之后继续往下走，最后 50 步的平均距离约为 0.0055，
-# 小了一个数量级；$\eta=1.1$ 则每一步都把误差放大，60 步后距离已达 $10^{5}$ 量级（图中纵轴截断在 $10^3$）。
-# （对这个问题，梯度是
-# $2\mathbf{X}^\top(\mathbf{X}\mathbf{w}-\mathbf{y})/n$，Hessian 的最大特征值约为 2，学习率超过约 $2/2=1$ 就会发散）。
+# 固定 $\eta=0.1$ 的 RMS 距离几十步内就降到约 0.08（第 40 步为 0.0776），之后基本不再下降：到第 1000 步仍是
+# 0.0542，细线（单次运行）则大致在 $10^{-2}$ 与 $10^{-1}$ 之间不停地上下跳动——这就是噪声球。按
+# $\eta_t = 0.1/(1+0.05t)$ 衰减的曲线一开始与它相差不大（第 40 步为 0.0614），之后却持续下降，第 1000 步降到 0.00871，
+# 约为固定学习率的 1/6。这与“噪声球半径 $\propto\sqrt{\eta}$”的估计相符：第 1000 步时 $\eta_t\approx 0.1/51$，
+# $\sqrt{51}\approx 7$。$\eta=1.1$ 则每一步都把误差放大，40 步后 RMS 距离已达 $3.66\times10^{6}$（图中纵轴截断在 $10^3$）。
+# （对这个问题，损失 $\|\mathbf{X}\mathbf{w}-\mathbf{y}\|^2/n$ 的梯度是
+# $2\mathbf{X}^\top(\mathbf{X}\mathbf{w}-\mathbf{y})/n$，黑塞矩阵（Hessian）$2\mathbf{X}^\top\mathbf{X}/n$
+# 的特征值都接近 2（$\mathbf{X}$ 的元素是标准正态的）；全量梯度下降在二次函数上稳定的条件是 $\eta < 2/\lambda_{\max}$，
+# 所以学习率超过约 $2/2=1$ 就会发散。小批量梯度的噪声还会让实际能用的上限更低一些。）
 #
 # ## 2. 手动选学习率：×3 网格
 #
 # 最朴素的办法是在对数尺度上**每隔约 3 倍**试一个值：…, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, …
-# （相邻两格相差 $\sqrt{10}\approx 3.16$ 倍，每个数量级两格）。每个值只训练很短的时间，比较损失。
+# （相邻两格交替相差 3 倍和 3.33 倍，每个数量级两格，平均每格 $\sqrt{10}\approx 3.16$ 倍）。每个值只训练很短的时间，比较损失。
 # 规则很简单：
 #
 # - 损失下降得很慢 → 学习率太小，往**上**走一格；
@@ -130,12 +144,12 @@ for lr in grid:
     h = fit(mlp, grid_iter, grid_test, num_epochs=2, progress=False,
             optimizer=torch.optim.SGD(mlp.parameters(), lr=lr, momentum=0.9))
     grid_loss.append(h.train_loss[-1] if h.train_loss else float("nan"))
-    print(f"lr={lr:<6g} 第2轮训练损失 {grid_loss[-1]:.3f}  测试准确率 "
+    print(f"lr={lr:<6g} 第 2 轮训练损失 {grid_loss[-1]:.3f}  测试准确率 "
           f"{h.test_acc[-1] if h.test_acc else float('nan'):.3f}")
 
 # %%
-ax = plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel="第2轮训练损失",
-                   xscale="log", fmts=("o-",), title="×3 网格：损失随学习率先降后升")
+plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel="第 2 轮训练损失",
+              xscale="log", fmts=("o-",), title="×3 网格：损失随学习率先降后升");
 
 # %% [markdown]
 # 损失随学习率先降后升：最左边两格（0.001、0.003）太小，2 轮后训练损失仍在 1.1 以上；
@@ -150,17 +164,19 @@ ax = plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel
 #
 # | 名称 | 公式 | `course_utils.schedules` |
 # |---|---|---|
-# | 反时间衰减（inverse-time） | $\alpha = \dfrac{\alpha_0}{1 + k\, e}$ | `inverse_time` |
-# | 指数衰减（exponential） | $\alpha = 0.95^{e}\,\alpha_0$ | `exponential` |
-# | 平方根衰减 | $\alpha = \dfrac{k}{\sqrt{e}}\,\alpha_0$ 或 $\dfrac{k}{\sqrt{t}}\,\alpha_0$ | `inverse_sqrt` |
-# | 阶梯衰减（staircase / step） | $\alpha = \gamma^{\lfloor e/s \rfloor}\,\alpha_0$ | `step_decay` |
+# | 反时间衰减（inverse-time decay） | $\alpha = \dfrac{\alpha_0}{1 + k\, e}$ | `inverse_time` |
+# | 指数衰减（exponential decay） | $\alpha = 0.95^{e}\,\alpha_0$ | `exponential` |
+# | 平方根衰减（inverse square-root decay） | $\alpha = \dfrac{k}{\sqrt{e}}\,\alpha_0$ 或 $\dfrac{k}{\sqrt{t}}\,\alpha_0$ | `inverse_sqrt` |
+# | 阶梯衰减（step decay / staircase） | $\alpha = \gamma^{\lfloor e/s \rfloor}\,\alpha_0$ | `step_decay` |
 #
-# 平方根衰减在 $e=0$ 处没有定义，所以 `inverse_sqrt` 用从 1 开始的计数 $e+1$。
+# 平方根衰减既可以按轮计数（$e$），也可以按小批量计数（$t$，每个批次都变一点）；它在 0 处没有定义，
+# 所以 `inverse_sqrt` 用从 1 开始的计数 $e+1$（或 $t+1$）。表中的 $k$、$0.95$、$\gamma$、$s$ 都是要调的超参数。
 # 这些函数都是**纯函数**：输入步数（整数或 NumPy 数组），输出学习率，没有任何状态，便于画图和测试。
+# 下面按分数轮（每轮 10 个点）计算，这样图中阶梯衰减的跳变是竖直的；打印的是整数轮处的值。
 
 # %%
 # NBVAL_CHECK_OUTPUT
-epochs = np.arange(50)
+epochs = np.arange(491) / 10   # 0, 0.1, ..., 49: fractional epochs, 10 points per epoch
 classic = {
     r"反时间 $\alpha_0/(1+0.1e)$": schedules.inverse_time(epochs, base_lr=0.1, decay_rate=0.1),
     r"指数 $0.95^e\alpha_0$": schedules.exponential(epochs, base_lr=0.1, gamma=0.95),
@@ -169,13 +185,15 @@ classic = {
                                                                      step_size=10, gamma=0.5),
 }
 for name, v in classic.items():
-    print(f"{name.split()[0]:4s}", "  ".join(f"e={e}: {v[e]:.4f}" for e in (0, 10, 20, 49)))
+    print(f"{name.split()[0]:4s}", "  ".join(f"e={e}: {v[10 * e]:.4f}" for e in (0, 10, 20, 49)))
 
 # %%
-schedules.plot_lr_curves(classic, xlabel="轮（epoch）", title="经典衰减公式（α0 = 0.1）");
+schedules.plot_lr_curves(classic, x=epochs, xlabel="轮（epoch）",
+                         title=r"经典衰减公式（$\alpha_0 = 0.1$）");
 
 # %% [markdown]
-# 平方根衰减一开始降得最快，后面却最慢；指数衰减正好相反。阶梯衰减只在整十轮处突变。
+# 从上面的输出和图中可以看到：平方根衰减一开始降得最快（第 10 轮已降到 0.0302），后面却最慢（第 49 轮仍有 0.0141）；
+# 指数衰减正好相反，起初在三条光滑曲线中降得最慢，到第 49 轮却降到 0.0081。阶梯衰减只在整十轮处突变，每次减半。
 #
 # ## 4. 在 PyTorch 中修改学习率的两种方式
 #
@@ -223,14 +241,14 @@ print(inspect.getsource(schedules.record_lrs))
 # %% [markdown]
 # | 调度器 | 规则（$\eta_0$ 为优化器的初始学习率，$t$ 为调用 `step()` 的次数） |
 # |---|---|
-# | `LambdaLR(opt, f)` | $\eta_t = \eta_0\, f(t)$，$f$ 可以是任何函数 |
+# | `LambdaLR(opt, f)` | $\eta_t = \eta_0\, f(t)$，$f$ 可以是任何函数（下图用“线性预热 + $1/\sqrt{t}$ 衰减”） |
 # | `StepLR(opt, step_size, gamma)` | 每 `step_size` 步乘一次 `gamma` |
 # | `MultiStepLR(opt, milestones, gamma)` | 每到一个里程碑（milestone）乘一次 `gamma` |
 # | `ExponentialLR(opt, gamma)` | 每步乘 `gamma` |
 # | `CosineAnnealingLR(opt, T_max, eta_min)` | 从 $\eta_0$ 沿余弦降到 `eta_min`，`T_max` 是**半个**余弦周期 |
 # | `ReduceLROnPlateau(opt, ...)` | 监控一个指标，停滞时把学习率乘以 `factor`（见下） |
-# | `CyclicLR(opt, base_lr, max_lr, step_size_up)` | 在 `base_lr` 和 `max_lr` 之间三角形往返 |
-# | `OneCycleLR(opt, max_lr, total_steps)` | 先升到 `max_lr` 再降到很小（1-cycle） |
+# | `CyclicLR(opt, base_lr, max_lr, step_size_up)` | 在 `base_lr` 和 `max_lr` 之间三角形往返（循环学习率） |
+# | `OneCycleLR(opt, max_lr, total_steps)` | 从 `max_lr/25` 升到 `max_lr`，再降到远小于起点的值（单周期策略） |
 # | `CosineAnnealingWarmRestarts(opt, T_0, T_mult)` | 余弦退火 + 周期性重启（SGDR） |
 
 # %%
@@ -238,7 +256,8 @@ print(inspect.getsource(schedules.record_lrs))
 N = 100
 plateau_metric = np.r_[np.linspace(1.0, 0.5, 30), np.full(70, 0.5)]  # 下降 30 步后停滞
 makers = {
-    "LambdaLR(0.97^t)": lambda o: S.LambdaLR(o, lambda t: 0.97 ** t),
+    "LambdaLR(预热10步+1/√t)": lambda o: S.LambdaLR(o, lambda t: min((t + 1) / 10,
+                                                                  math.sqrt(10 / (t + 1)))),
     "StepLR(30, 0.5)": lambda o: S.StepLR(o, step_size=30, gamma=0.5),
     "MultiStepLR([30,80], 0.1)": lambda o: S.MultiStepLR(o, milestones=[30, 80], gamma=0.1),
     "ExponentialLR(0.97)": lambda o: S.ExponentialLR(o, gamma=0.97),
@@ -248,29 +267,32 @@ makers = {
     "OneCycleLR(max_lr=0.1)": lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=N),
     "WarmRestarts(T_0=10, T_mult=2)": lambda o: S.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2),
 }
-curves = {name: schedules.record_lrs(make, N, metrics=plateau_metric)
-          if "Plateau" in name else schedules.record_lrs(make, N) for name, make in makers.items()}
+# metrics is used only by ReduceLROnPlateau (it receives plateau_metric[i] at step i)
+curves = {name: schedules.record_lrs(make, N, metrics=plateau_metric) for name, make in makers.items()}
+print(" " * 31 + "".join(f"t={t:<5d}" for t in (0, 10, 30, 50, 99)))
 for name, lrs in curves.items():
-    print(f"{name:30s}", " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
+    print(schedule_demos.pad(name, 31) + " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
 
 # %%
-fig, axes = plt.subplots(3, 3, figsize=(12, 8), sharex=True)
-for ax, (name, lrs) in zip(axes.flat, curves.items()):
-    ax.plot(lrs)
-    ax.set_title(name, fontsize=10)
-for ax in axes[-1]:
-    ax.set_xlabel("scheduler.step() 次数")
-fig.suptitle("九种调度器的学习率曲线（初始学习率 0.1）")
-fig.tight_layout()
+schedule_demos.plot_scheduler_grid(curves, title="九种调度器的学习率曲线（优化器的初始学习率均为 0.1）");
 
 # %% [markdown]
-# 表中 `CosineAnnealingLR(T_max=50)` 在第 50 步降到 0，之后又**升回去**：`T_max` 只是半个余弦周期，
-# 训练步数超过 `T_max` 时它会周期性地重复。通常令 `T_max` 等于总步数，刚好走完半个周期。
+# 几点值得注意（数值见上面的输出）：
+#
+# - `CosineAnnealingLR(T_max=50)` 在第 50 步降到 0，之后又**升回去**（第 99 步回到 0.0999）：`T_max` 只是半个余弦周期，
+#   训练步数超过 `T_max` 时它会周期性地重复。通常令 `T_max` 等于总步数，刚好走完半个周期。
+# - `ReduceLROnPlateau` 收到的指标在第 29 步降到 0.5 后不再变化；默认 `patience=10`，连续 11 次没有改善之后
+#   学习率才减半（第 50 步时为 0.05），此后每再停滞 11 次就再减半一次。
+# - `CyclicLR` 和 `OneCycleLR` 不使用优化器的初始学习率 0.1：前者从 `base_lr=0.01` 开始，后者从
+#   `max_lr/div_factor = 0.1/25 = 0.004` 开始（默认 `div_factor=25`）。
+# - `LambdaLR` 的曲线与 Transformer 论文的学习率公式同形：前 10 步线性升到 0.1，之后按 $1/\sqrt{t}$ 下降。
+# - `CosineAnnealingWarmRestarts(T_0=10, T_mult=2)` 在第 10、30、70 步重启，周期长度依次为 10、20、40。
 #
 # ### `ReduceLROnPlateau` 的每个参数
 #
-# `ReduceLROnPlateau` 不看步数，而是看一个被监控的指标（例如验证损失），停滞时才降低学习率。所以调用时
-# **必须**传入指标：`scheduler.step(val_loss)`。参数逐个说明：
+# `ReduceLROnPlateau` 不看步数，而是看一个被监控的指标（例如验证损失），停滞（plateau）时才降低学习率。所以调用时
+# **必须**传入指标：`scheduler.step(val_loss)`，通常每轮调用一次。它内部记录迄今最好的指标值 best 和
+# “连续没有改善的次数”。参数逐个说明：
 #
 # | 参数 | 默认值 | 含义 |
 # |---|---|---|
@@ -278,12 +300,13 @@ fig.tight_layout()
 # | `factor` | 0.1 | 降低时 $\eta \leftarrow \eta \times$ `factor` |
 # | `patience` | 10 | 指标连续多少次“没有改善”之后才降低（第 `patience+1` 次没改善时降） |
 # | `threshold` | 1e-4 | 多大的进步才算“改善” |
-# | `threshold_mode` | `'rel'` | `'rel'`：新值须优于 best × (1 − threshold)（`mode='min'` 时）；`'abs'`：须优于 best − threshold |
-# | `cooldown` | 0 | 降低之后再等多少次才重新开始计数（冷却期） |
+# | `threshold_mode` | `'rel'` | 相对还是绝对阈值。`mode='min'` 时，`'rel'` 要求新值 < best × (1 − threshold)，`'abs'` 要求新值 < best − threshold；`mode='max'` 时分别是 > best × (1 + threshold) 与 > best + threshold |
+# | `cooldown` | 0 | 降低之后的冷却期：这么多次调用内不计“没有改善”的次数 |
 # | `min_lr` | 0 | 学习率的下限（可以按参数组给一个列表） |
-# | `eps` | 1e-8 | 新旧学习率之差小于 `eps` 时不再更新，避免无意义的微小变化 |
+# | `eps` | 1e-8 | 新旧学习率之差不超过 `eps` 时放弃这次降低，避免无意义的微小变化 |
 #
-# 下面用一个人为的指标序列演示 `threshold_mode`、`cooldown` 和 `min_lr` 的作用：指标每次只改善 0.001。
+# 下面用一个人为的指标序列演示这些参数：指标每次只下降（改善）0.001，`factor=0.5`、`patience=3`。
+# 打印的是学习率在哪些步变小（即从该步起使用降低后的学习率）。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -293,19 +316,25 @@ configs = {
     "abs, threshold=0.0005": dict(threshold=0.0005, threshold_mode="abs"),
     "rel, 0.01 + cooldown=5": dict(threshold=0.01, threshold_mode="rel", cooldown=5),
     "rel, 0.01 + min_lr=0.02": dict(threshold=0.01, threshold_mode="rel", min_lr=0.02),
+    "rel, 0.01 + eps=0.03": dict(threshold=0.01, threshold_mode="rel", eps=0.03),
+    "abs, 0.0005 + mode='max'": dict(threshold=0.0005, threshold_mode="abs", mode="max"),
 }
 for name, kw in configs.items():
     lrs = schedules.record_lrs(lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=3, **kw),
                                40, metrics=slow)
     drops = [t for t in range(1, 40) if lrs[t] < lrs[t - 1]]
-    print(f"{name:24s} 降低发生在第 {drops} 步之后，最终 lr={lrs[-1]:.4g}")
+    print(f"{name:26s} 学习率在第 {drops} 步变小，最终 lr={lrs[-1]:.4g}")
 
 # %% [markdown]
-# - 相对阈值 1%：单次 0.1% 的改善“不算数”，连续 `patience+1 = 4` 次没有改善就降一次；只有当指标累计比
-#   最好值低 1% 以上时才算一次改善、计数清零，所以有的间隔是 4 步，有的更长；
-# - 绝对阈值 0.0005：0.001 的改善算数，学习率从不降低；
-# - `cooldown=5`：每次降低后先“冷却” 5 次，降低的间隔变长；
-# - `min_lr=0.02`：降到 0.025 之后只能再降到 0.02，就不再变了。
+# - 相对阈值 1%：单次 0.1% 的改善“不算数”，连续 `patience+1 = 4` 次没有改善就降一次（第 1～4 步没有改善，
+#   第 5 步起学习率减半）；只有当指标累计比最好值低 1% 以上时才算一次改善、计数清零，所以有的间隔是 4 步，有的更长；
+# - 绝对阈值 0.0005：每次 0.001 的改善都算数，学习率从不降低；
+# - `cooldown=5`：每次降低后先“冷却” 5 次，降低的间隔变长（7 次降低变成 4 次）；
+# - `min_lr=0.02`：0.1 → 0.05 → 0.025 之后只能再降到 0.02，之后不再变；
+# - `eps=0.03`：0.1 → 0.05 的变化量 0.05 大于 `eps`，照常降低；下一次 0.05 → 0.025 只变化 0.025，不超过 `eps`，
+#   于是被放弃，学习率停在 0.05（实际使用时 `eps` 取默认的 1e-8 即可，它只用来忽略数值上可以忽略的变化）；
+# - `mode='max'`：监控的是**损失**却写成 `'max'`，指标每下降一次都被当成“变差”，学习率每 4 步就减半一次——
+#   `mode` 必须与指标的方向一致（损失用 `'min'`，准确率用 `'max'`）。
 #
 # ## 6. 余弦退火：公式与按批次更新
 #
@@ -313,7 +342,9 @@ for name, kw in configs.items():
 #
 # $$\eta_t = \eta_{\min} + \tfrac12(\eta_{\max} - \eta_{\min})\left(1 + \cos\frac{\pi\, T_{cur}}{T_i}\right),$$
 #
-# 其中 $T_{cur}$ 是本周期内已经走过的“轮数”，$T_i$ 是本周期的长度。$T_{cur}$ 不必是整数：
+# 其中 $T_{cur}$ 是本周期内已经走过的“轮数”，$T_i$ 是本周期的长度：$T_{cur}=0$ 时 $\cos 0 = 1$，学习率为 $\eta_{\max}$；
+# $T_{cur}=T_i$ 时 $\cos\pi=-1$，学习率降到 $\eta_{\min}$。对应到 `CosineAnnealingLR`，$\eta_{\max}$ 是优化器的初始学习率，
+# $\eta_{\min}$ 是 `eta_min`，$T_i$ 是 `T_max`。$T_{cur}$ 不必是整数：
 # 如果每个小批量都更新一次，$T_{cur}$ 就是分数轮（fractional epoch），曲线是光滑的而不是阶梯状。
 # 最简单、也最不容易出错的做法是**以步（step）为单位**计数：令 `T_max = 轮数 × 每轮批次数`，每个批次调用一次
 # `scheduler.step()`。下面验证 `CosineAnnealingLR` 与纯函数 `schedules.cosine` 一致。
@@ -349,13 +380,17 @@ print(f"step(10/10) 之后 lr = {opt.param_groups[0]['lr']:.3e}（按步计数�
 
 # %% [markdown]
 # 累加得到的 0.9999999999999999 比 1 小一点点，于是周期“还没结束”，学习率停在几乎为 0 的位置，
-# 错过了重启。用整数步 $t$ 计数、需要时再算 $t/\text{iters}$（或直接把周期写成步数）就没有这个问题。
+# 错过了重启。用整数步 $t$ 计数、需要时再算 $t/\text{iters}$ 就没有这个问题：PyTorch 文档中的写法
+# `scheduler.step(epoch + i / iters)`（`epoch`、`i` 都是整数）每次都从整数重新计算，不会累积误差；
+# 更简单的是直接把周期写成步数，然后每个批次调用不带参数的 `scheduler.step()`。
 #
 # ## 7. 预热：线性预热 + 保持 + 余弦衰减
 #
 # 训练刚开始时权重是随机的，梯度很大且方向很不稳定；如果立刻用一个大学习率，前几步就可能把网络推到很糟的区域
 # （损失暴涨、BN 统计量失真、Adam 的二阶矩估计还不可靠）。**预热**（warmup）的做法是：前 `warmup_steps`
-# 步把学习率从一个小值 `warmup_lr` **线性**升到 `base_lr`，可选地保持 `hold_steps` 步，然后按余弦降到 0：
+# 步把学习率从一个小值 `warmup_lr` **线性**升到 `base_lr`，可选地在 `base_lr` 上保持 `hold_steps` 步（保持阶段），
+# 然后按余弦降到 0。记 $\eta_w$ = `warmup_lr`，$\eta_b$ = `base_lr`，$W$ = `warmup_steps`，$H$ = `hold_steps`，
+# $T$ = `total_steps`，则
 #
 # $$\eta_t = \begin{cases}
 # \eta_{w} + (\eta_{b} - \eta_{w})\, t / W, & t < W \\
@@ -364,8 +399,9 @@ print(f"step(10/10) 之后 lr = {opt.param_groups[0]['lr']:.3e}（按步计数�
 # 0, & t > T
 # \end{cases}$$
 #
-# 这正是广泛使用的 Keras `cosine_decay_with_warmup` 配方。支持包中的 `schedules.cosine_with_warmup`
-# 是它的纯函数实现（对整数和 NumPy 数组都适用），并检查参数：
+# 这正是 Keras 用户中广泛流传的 `cosine_decay_with_warmup` 配方（$H=0$ 时第二行不出现：余弦公式在 $t=W$ 处
+# 恰好也等于 $\eta_b$，曲线是连续的）。支持包中的 `schedules.cosine_with_warmup` 是它的纯函数实现
+# （对整数和 NumPy 数组都适用），并检查参数（`total_steps ≥ warmup_steps`、`base_lr ≥ warmup_lr`）：
 
 # %%
 print(inspect.getsource(schedules.cosine_with_warmup))
@@ -413,19 +449,19 @@ print("子类 vs 纯函数:", f"{np.abs(a - c).max():.1e}", "| lambda_lr vs 纯�
 
 # %% [markdown]
 # 拖动滑块观察各参数的作用（基础学习率用对数滑块）。若 `warmup_steps` 大于 `total_steps`，图中直接显示
-# 参数检查给出的错误信息。下面先静态画一次默认参数的曲线：
+# 参数检查给出的错误信息。下面先用与滑块初始值相同的参数（预热 100 步、保持 200 步、共 1000 步）静态画一次：
 
 # %%
-schedules.draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=200, total_steps=1000);
+schedule_demos.draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=200, total_steps=1000);
 
 # %%
-panel = schedules.warmup_cosine_panel(hold_steps=200)
+panel = schedule_demos.warmup_cosine_panel(hold_steps=200)
 panel
 
 # %% [markdown]
-# ## 8. 学习率区间测试
+# ## 8. 学习率范围测试
 #
-# ×3 网格要训练很多次。Leslie Smith（2015）提出的**学习率区间测试**（LR range test）只需**一次**短训练：
+# ×3 网格要训练很多次。Leslie Smith（2015）提出的**学习率范围测试**（LR range test）只需**一次**短训练：
 # 让学习率在几百个批次内从约 $10^{-7}$ **指数**增长到约 $10$，记录每一步（平滑后的）损失，
 # 在对数横轴上画出“损失–学习率”曲线。曲线通常分为三段：
 #
@@ -476,37 +512,41 @@ print("模型参数与 BN 统计量已恢复:", same, "| 优化器状态为空�
 # 在这次测试里，最低点之后损失先停在略高的水平、不再下降，学习率接近 1 之后才急剧上升，
 # 平滑损失超过最低值的 5 倍时测试提前停止（最后一个学习率见上面的输出）。
 # 怎样从图中读出学习率？常见的两个经验是：取下降最陡处（上面输出的“最陡处”，偏保守），或取平滑损失最低点
-# 对应学习率的约 1/10；1-cycle 的作者则建议把 `max_lr` 取在最低点附近、略小于它。由于损失经过指数平滑、
-# 学习率又在不断增大，曲线相对真实损失有少许滞后，这些读数都只是量级上的参考。
-# 第 12 节的实验采用 1-cycle 的建议：所有调度的峰值学习率统一取 0.05，即比本次测试中平滑损失最低点（约 0.057）略小的一个整齐数值。
+# 对应学习率的约 1/10；单周期策略的作者 Smith 则更大胆，建议把峰值学习率取在“损失仍在下降的最大学习率”附近，
+# 即最低点附近、略小于它。由于损失经过指数平滑、学习率又在不断增大，曲线相对真实损失有少许滞后，
+# 这些读数都只是量级上的参考。第 12 节的实验采用 Smith 的建议：所有调度的峰值学习率统一取 0.05，
+# 即比本次测试中平滑损失最低点（约 0.057）略小的一个整齐数值。
 #
-# ## 9. 循环学习率、热重启与 1-cycle
+# ## 9. 循环学习率、热重启与单周期策略
 #
 # - **循环学习率**（cyclical learning rate，CLR，Smith 2017）：学习率在 `base_lr` 与 `max_lr` 之间按三角形往返
-#   （`CyclicLR`，纯函数 `schedules.triangular`）。两个端点正好可以从区间测试读出：下降段的起点与终点。
+#   （`CyclicLR`，纯函数 `schedules.triangular`）。两个端点正好可以从范围测试读出：下降段的起点与终点。
 #   周期性地调大学习率有助于跳出尖锐的极小值与鞍点附近的平坦区。
-# - **SGDR 热重启**（warm restarts，Loshchilov & Hutter 2017）：余弦退火到底后把学习率**重新调高**，但
+# - **热重启**（warm restarts，SGDR，Loshchilov & Hutter 2017）：余弦退火到底后把学习率**重新调高**，但
 #   **保留权重**，从当前位置开始新的一轮退火。`CosineAnnealingWarmRestarts(T_0, T_mult)` 中 `T_0` 是第一个周期的长度，
-#   之后每个周期长度乘以 `T_mult`（`T_mult=2` 时周期为 $T_0, 2T_0, 4T_0, \dots$）。每次重启前的权重都可以保存下来做集成。
-# - **1-cycle 策略**（Smith 2018）：整个训练只有一个周期——先从 `max_lr/div_factor` 升到 `max_lr`（默认占 30% 的步数），
-#   再降到 `max_lr/div_factor/final_div_factor`；动量同时反向变化（0.95→0.85→0.95）。
+#   之后每个周期长度乘以 `T_mult`（`T_mult=2` 时周期为 $T_0, 2T_0, 4T_0, \dots$，重启发生在 $T_0, 3T_0, 7T_0, \dots$）。
+#   每次重启前的权重都可以保存下来做集成（snapshot ensemble）。
+# - **单周期策略**（one-cycle policy，1cycle，Smith 2018）：整个训练只有一个周期——先从 `max_lr/div_factor` 升到 `max_lr`
+#   （`OneCycleLR` 默认 `div_factor=25`，上升段占 `pct_start=0.3` 即 30% 的步数），再按余弦降到
+#   `max_lr/div_factor/final_div_factor`（默认 `final_div_factor=1e4`）；动量同时反向变化：学习率上升时动量从 0.95 降到 0.85，
+#   学习率下降时再回到 0.95。
 #   Smith 发现用很大的 `max_lr` 时，有些问题能以少得多的轮数训练到同样精度，称为**超收敛**（super-convergence）。
 #   支持包的 `schedules.one_cycle` 与 `OneCycleLR` 逐步一致（测试中已验证）。
 #
 # 用滑块观察 `StepLR` 的 `gamma`/`step_size` 与 SGDR 的 `T_0`/`T_mult`：
 
 # %%
-schedules.draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10);
+schedule_demos.draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10);
 
 # %%
-step_panel = schedules.step_lr_panel()
+step_panel = schedule_demos.step_lr_panel()
 step_panel
 
 # %%
-schedules.draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2);
+schedule_demos.draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2);
 
 # %%
-sgdr_panel = schedules.warm_restarts_panel()
+sgdr_panel = schedule_demos.warm_restarts_panel()
 sgdr_panel
 
 # %% [markdown]
@@ -515,7 +555,8 @@ sgdr_panel
 # 对 SGD 来说，L2 正则 $\frac{\lambda}{2}\|\mathbf{w}\|^2$ 与权重衰减（weight decay）是一回事：梯度多出一项
 # $\lambda\mathbf{w}$，更新变成 $\mathbf{w} \leftarrow (1-\eta\lambda)\mathbf{w} - \eta\mathbf{g}$。
 # 但对 Adam 不是这样。`torch.optim.Adam(weight_decay=λ)` 把 $\lambda\mathbf{w}$ 加进梯度，
-# 这一项随后和梯度一起被**自适应分母** $\sqrt{\hat v}+\epsilon$ 除掉：
+# 这一项随后和梯度一起被**自适应分母** $\sqrt{\hat v}+\epsilon$ 除掉（下式中 $\hat m(\cdot)$、$\hat v(\cdot)$
+# 表示对括号里的量逐步做一阶、二阶矩的指数滑动平均并做偏差修正）：
 #
 # $$\text{Adam + L2：}\ \mathbf{w} \leftarrow \mathbf{w} - \eta\,\frac{\hat m(\mathbf{g} + \lambda \mathbf{w})}{\sqrt{\hat v(\mathbf{g}+\lambda\mathbf{w})}+\epsilon},
 # \qquad \text{AdamW：}\ \mathbf{w} \leftarrow \mathbf{w} - \eta\left(\frac{\hat m(\mathbf{g})}{\sqrt{\hat v(\mathbf{g})}+\epsilon} + \lambda\mathbf{w}\right).$$
@@ -543,7 +584,9 @@ for lam in (0.01, 0.1):
 # 梯度为 0 的第二个参数在 Adam+L2 下一步就下降了整整 $\eta = 0.01$：分子和分母里都只有 $\lambda w$，
 # 相除约等于 1，与 $\lambda$ 取 0.01 还是 0.1 **无关**——L2 的强度被自适应分母“归一化”掉了。
 # AdamW 中它只下降 $\eta\lambda w$（0.0001 或 0.001），与 $\lambda$ 成正比，正是我们想要的衰减；
-# 梯度很大的第一个参数在 AdamW 里得到“梯度步 + 同样的衰减”。
+# 梯度很大的第一个参数在 AdamW 里得到“梯度步 + 同样的衰减”（0.0101 与 0.011），在 Adam+L2 里却恰好也只下降 0.01：
+# $\lambda w$ 与梯度 10 相加后被分母一起除掉，衰减完全被淹没。（Adam 的第一步经过偏差修正后
+# $\hat m/\sqrt{\hat v} = \pm 1$，所以每个坐标都恰好走 $\eta$；之后的步不再这么整齐，但“被同一个分母缩放”的结论不变。）
 #
 # 再做一个小实验：同一个两层感知机，在 Fashion-MNIST 子集上分别用 Adam（无正则）、Adam + L2（λ = 0.05）
 # 和 AdamW（λ = 0.05）训练，比较测试准确率与权重的范数。
@@ -568,31 +611,36 @@ for name, make in {"Adam（无正则）": lambda p: torch.optim.Adam(p, lr=1e-3)
 # %% [markdown]
 # 结果见上面的输出（cpu 模式：2 万个训练样本、5 轮）。Adam + L2 在 λ = 0.05 时把权重范数从无正则的 20.0
 # 压到 3.9，训练损失（0.751）和测试准确率（0.755）都明显变差：L2 项与梯度被同一个自适应分母缩放，
-# 对梯度小的权重来说，每步都被拉向 0 约一个学习率的距离，正则强度无法与学习率分开调。
+# 对梯度小的权重来说，每步可能被拉向 0 接近一个学习率 $\eta$ 的距离，远大于 $\eta\lambda$，正则强度也就无法与学习率分开调。
 # AdamW 在同一个名义 λ 下每步只按比例 $\eta\lambda = 5\times10^{-5}$ 温和地衰减，权重范数（19.7）略小于无正则，
 # 训练损失（0.385 对 0.382）和测试准确率（0.853 对 0.849）与无正则相近。注意这只是一个小子集上的短实验：它说明两者的**行为**不同，
 # 并不说明哪个 λ 最好——AdamW 的好处在于 λ 与学习率可以（近似）独立地调。
 #
 # ## 11. 推荐的工作流程
 #
-# 1. **区间测试**：一次短训练画出损失–学习率曲线，检查三段是否正常（顺便发现 bug），读出快速下降段；
-# 2. **选调度**：峰值学习率取下降段内（最陡处附近、或最低点的约 1/10），配合“线性预热 + 余弦退火”并**按批次**更新；
-# 3. **优化器**：Adam 类优化器用 **AdamW**（解耦权重衰减），SGD 用带动量的 SGD（其 `weight_decay` 本来就等价于衰减）；
-# 4. **可选**：训练预算很紧时试试 **1-cycle**（`OneCycleLR`），它把预热、退火和动量调度合在一起。
+# 1. **范围测试**：一次短训练画出损失–学习率曲线，检查三段是否正常（顺便发现 bug），读出快速下降段；
+# 2. **选调度**：峰值学习率取下降段内（最陡处附近、或最低点的约 1/10；大胆一些可取到最低点略左），配合
+#    “线性预热 + 余弦退火”并**按批次**更新；
+# 3. **优化器**：Adam 类优化器用 **AdamW**（解耦权重衰减）；带动量的 SGD 直接用它的 `weight_decay`
+#    （没有自适应分母，L2 与权重衰减只差一个学习率因子）；
+# 4. **可选**：训练预算很紧时试试**单周期策略**（`OneCycleLR`），它把预热、退火和动量调度合在一起。
 #
 # ## 12. 实验：Fashion-MNIST 上的四种调度
 #
-# 同一个小 BN 卷积网络、同样的轮数、同样的峰值学习率 0.05（来自第 8 节的区间测试；SGD，动量 0.9，
+# 同一个小 BN 卷积网络、同样的轮数、同样的峰值学习率 0.05（来自第 8 节的范围测试；SGD，动量 0.9，
 # 权重衰减 5e-4），只改变学习率调度：
 #
 # - **恒定**：全程 0.05；
-# - **阶梯衰减**：`MultiStepLR`，在训练进行到约 1/2 和 3/4 的轮次后各乘 0.1（按轮更新；里程碑见输出）；
+# - **阶梯衰减**：`MultiStepLR`，在总轮数的 1/2 和 3/4 处（向下取整，至少为第 1 轮；实际的里程碑见输出）各乘 0.1，按轮更新；
 # - **预热 + 余弦**：`schedules.lambda_lr(..., cosine_with_warmup)`，预热半轮，按批次更新；
-# - **1-cycle**：`OneCycleLR(max_lr=0.05)`，按批次更新。
+# - **单周期**：`OneCycleLR(max_lr=0.05)`，按批次更新。注意它默认还会在 0.85～0.95 之间反向调节动量，
+#   而其他三种调度的动量固定为 0.9。
+#
+# 四次训练使用相同的随机种子和相同的小批量顺序。
 
 # %%
 exp_epochs = env.pick(smoke=1, cpu=3, full=10)
-peak_lr = 0.05        # ≈ 第 8 节区间测试中平滑损失的最低点，略小
+peak_lr = 0.05        # ≈ 第 8 节范围测试中平滑损失的最低点，略小
 target_acc = 0.89
 steps_per_epoch = len(train_iter)
 total = exp_epochs * steps_per_epoch
@@ -600,12 +648,8 @@ milestones = sorted({max(1, exp_epochs // 2), max(1, 3 * exp_epochs // 4)})
 print(f"{exp_epochs} 轮 × {steps_per_epoch} 批次 = {total} 步；阶梯衰减的里程碑（轮）：{milestones}")
 
 
-def pad(text, width):
-    """Left-align text that mixes CJK (double-width) and ASCII characters."""
-    return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
-
-
 def make_setup(kind):
+    """A fresh model, its optimizer, the scheduler of `kind` and how often to step it."""
     env.set_seed(0)
     train_iter.generator.manual_seed(0)   # every run sees the same minibatch order
     model = range_test.small_bn_cnn()
@@ -621,24 +665,16 @@ def make_setup(kind):
     return model, opt, S.OneCycleLR(opt, max_lr=peak_lr, total_steps=total), "batch"
 
 
-histories, exp_seconds = {}, {}
-for kind in ("恒定", "阶梯衰减", "预热+余弦", "1-cycle"):
+histories = {}
+for kind in ("恒定", "阶梯衰减", "预热+余弦", "单周期"):
     model, opt, sched, interval = make_setup(kind)
-    t0 = time.perf_counter()
     histories[kind] = fit(model, train_iter, test_iter, num_epochs=exp_epochs, optimizer=opt,
                           scheduler=sched, scheduler_interval=interval, progress=False)
-    exp_seconds[kind] = time.perf_counter() - t0
-    print(f"{pad(kind, 10)}{histories[kind].summary()}，用时 {exp_seconds[kind]:.0f} s")
-print(f"四次训练共用时 {sum(exp_seconds.values()):.0f} s")
+    print(f"{schedule_demos.pad(kind, 10)}{histories[kind].summary()}")
+print(f"四次训练共用时 {sum(sum(h.seconds) for h in histories.values()):.0f} s")
 
 # %%
-print(pad("调度", 12) + pad("最终测试准确率", 16) + pad(f"首次达到 {target_acc:.0%} 的轮次", 22)
-      + "各轮测试准确率")
-for kind, h in histories.items():
-    first = h.first_epoch_reaching(target_acc)
-    print(pad(kind, 12) + pad(f"{h.test_acc[-1]:.4f}", 16)
-          + pad(str(first) if first is not None else "未达到", 22)
-          + " ".join(f"{a:.4f}" for a in h.test_acc))
+print(schedule_demos.results_table(histories, target_acc))
 
 # %%
 steps = np.arange(total)
@@ -648,36 +684,27 @@ lr_curves = {  # the same schedules as pure functions of the step
                                  milestones=milestones, gamma=0.1),
     "预热+余弦": schedules.cosine_with_warmup(steps, base_lr=peak_lr, total_steps=total,
                                           warmup_steps=steps_per_epoch // 2),
-    "1-cycle": schedules.one_cycle(steps, max_lr=peak_lr, total_steps=total),
+    "单周期": schedules.one_cycle(steps, max_lr=peak_lr, total_steps=total),
 }
-fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(14, 3.6))
-schedules.plot_lr_curves(lr_curves, ax=ax0, title="学习率（按批次）")
-ax0.set_xlabel("步（批次）")
-for kind, h in histories.items():
-    ep = np.arange(1, len(h.test_acc) + 1)
-    ax1.plot(ep, h.test_acc, "o-", label=kind)
-    ax2.plot(ep, h.train_loss, "o-", label=kind)
-ax1.axhline(target_acc, color="gray", ls=":", lw=1)
-ax1.set(xlabel="轮（epoch）", ylabel="测试准确率", title="测试准确率（颜色同左图）", xticks=ep)
-ax2.set(xlabel="轮（epoch）", ylabel="训练损失", title="训练损失（颜色同左图）", xticks=ep)
-fig.tight_layout()
+schedule_demos.plot_schedule_comparison(lr_curves, histories, target_acc=target_acc);
 
 # %% [markdown]
 # 上表与上图说明了以下几点（单个随机种子、3 轮）：
 #
-# - **最终精度**：两种“按批次退火到接近 0”的调度最高——1-cycle 0.9015，预热 + 余弦 0.9004；阶梯衰减 0.8921；
-#   恒定学习率最低（0.8793），3 轮内没有达到 89%。最终训练损失也是这两种调度最低（预热 + 余弦 0.241、1-cycle 0.250），
+# - **最终精度**：两种“按批次退火到接近 0”的调度最高——单周期 0.9015，预热 + 余弦 0.9004；阶梯衰减 0.8921；
+#   恒定学习率最低（0.8793），3 轮内没有达到 89%。最终训练损失也是这两种调度最低（预热 + 余弦 0.241、单周期 0.250），
 #   其次是阶梯衰减 0.265 和恒定 0.280（见训练输出中的 loss）。
 # - **达到目标的轮次**：最早达到 89% 的反而是阶梯衰减（第 2 轮）。它在第 1 轮之后就把学习率降到 0.005，
-#   立刻得到了衰减带来的提升；而预热 + 余弦和 1-cycle 在第 2 轮时学习率仍然较高，测试准确率分别只有 0.8505
+#   立刻得到了衰减带来的提升；而预热 + 余弦和单周期在第 2 轮时学习率仍然较高，测试准确率分别只有 0.8505
 #   （比它自己第 1 轮的 0.8652 还低）和 0.8777，直到第 3 轮学习率退火到接近 0 时才超过其他调度。
 #   可见“多快达到目标”和“最终能到多高”衡量的是不同的东西：余弦类调度的收益集中在训练末尾，所以它的总步数
 #   （`total_steps`）必须与真实的训练长度一致。
-# - 恒定学习率与阶梯衰减在第 1 轮的测试准确率完全相同（0.8729）：两者第 1 轮的学习率与批次顺序都相同，
-#   这说明后面的差别确实来自调度本身。
+# - 恒定学习率与阶梯衰减在第 1 轮的测试准确率完全相同（0.8729）：两者第 1 轮的初始化、学习率与批次顺序都相同，
+#   结果逐位可复现，所以之后的差别来自调度本身，而不是随机性。
 #
-# 需要提醒的是，这只是一个种子上的短实验：1-cycle 与预热 + 余弦之间 0.1 个百分点的差别很可能在不同随机种子之间的
-# 波动范围以内，不能据此断言哪一个更好；换用更多轮数（`full` 模式为 10 轮）时各条曲线的相对位置也可能改变。
+# 需要提醒的是，这只是一个种子上的短实验：单周期与预热 + 余弦之间 0.1 个百分点的差别很可能在不同随机种子之间的
+# 波动范围以内，不能据此断言哪一个更好（何况单周期还同时调节了动量）；换用更多轮数（`full` 模式为 10 轮）时
+# 各条曲线的相对位置也可能改变。
 #
 # ## 13. 常见误区
 #
@@ -745,8 +772,9 @@ plateau.step(0.5)   # 正确：传入验证损失等指标
 print("传入指标后正常，lr =", opt.param_groups[0]["lr"])
 
 # %% [markdown]
-# **误区 6：用 `verbose=True` 打印学习率。** 这个参数早已被弃用（PyTorch 2.2 起发出弃用警告），在本课程使用的
-# 版本里它可能已被移除。想查看学习率，请用 `scheduler.get_last_lr()` 或直接读 `optimizer.param_groups`：
+# **误区 6：用 `verbose=True` 打印学习率。** 很多旧教程这样写，但这个参数自 PyTorch 2.2 起被弃用（传入只会得到一条
+# 弃用警告，不再打印任何东西），自 2.7 起被彻底移除：在本课程使用的版本里传入它会直接抛出 `TypeError`
+# （下面的代码两种情况都能处理）。想查看学习率，请用 `scheduler.get_last_lr()` 或直接读 `optimizer.param_groups`：
 
 # %%
 opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -767,10 +795,11 @@ print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
 # - 小批量梯度有噪声：固定学习率只能在最优点附近振荡，学习率必须衰减才能收敛；太大的学习率会发散。
 # - 手动选学习率用 ×3 网格，损失升高或 NaN 时往下走一格；经典衰减公式有反时间、指数、平方根和阶梯几种。
 # - PyTorch 中改学习率：直接改 `optimizer.param_groups[i]['lr']`，或用 `lr_scheduler`；
-#   每步先 `optimizer.step()` 再 `scheduler.step()`，`ReduceLROnPlateau` 要传指标。
+#   每步先 `optimizer.step()` 再 `scheduler.step()`，`ReduceLROnPlateau` 要传指标，`mode` 要与指标方向一致。
 # - 余弦退火按步（批次）计数最稳妥；预热 + 保持 + 余弦是一个纯函数，可以按批次包装成调度器。
-# - 学习率区间测试一次短训练就给出可用的学习率范围，也能暴露 bug；测试后必须恢复模型和优化器状态。
-# - 循环学习率、SGDR 热重启与 1-cycle 都是“先升后降”思想的变体；Adam 应配合解耦权重衰减（AdamW）。
+# - 学习率范围测试一次短训练就给出可用的学习率范围，也能暴露 bug；测试后必须恢复模型和优化器状态。
+# - 循环学习率、热重启（SGDR）与单周期策略都让学习率周期性地或先升后降地变化；Adam 应配合解耦权重衰减（AdamW）。
+# - 比较调度时要分清“多快达到目标”与“最终能到多高”；余弦类调度的 `total_steps` 必须等于真实的训练步数。
 #
 # ## 练习
 #
@@ -779,8 +808,8 @@ print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
 # 2. 写出 `schedules.polynomial` 的公式，并用 `record_lrs` 验证它与 `torch.optim.lr_scheduler.PolynomialLR` 一致。
 # 3. 用 `CosineAnnealingWarmRestarts(T_0=1, T_mult=2)` 按批次训练第 12 节的模型 3 轮（提示：`T_0` 要换算成步数），
 #    与“预热 + 余弦”比较。
-# 4. 对第 12 节的模型用 Adam 做一次区间测试，比较它与 SGD 的建议学习率相差几个数量级。
-# 5. 把 1-cycle 的 `max_lr` 从 0.05 提高到 0.2、0.5，观察准确率如何变化；这与“超收敛”的说法一致吗？
+# 4. 对第 12 节的模型用 Adam 做一次范围测试，比较它与 SGD 的建议学习率相差几个数量级。
+# 5. 把单周期策略的 `max_lr` 从 0.05 提高到 0.2、0.5，观察准确率如何变化；这与“超收敛”的说法一致吗？
 #
 # ## 参考文献
 #
@@ -789,6 +818,8 @@ print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
 # - Smith, L. N. (2018). A disciplined approach to neural network hyper-parameters: Part 1. arXiv:1803.09820.
 # - Loshchilov, I., & Hutter, F. (2017). SGDR: Stochastic gradient descent with warm restarts. *ICLR*.
 # - Loshchilov, I., & Hutter, F. (2019). Decoupled weight decay regularization. *ICLR*.
+# - Vaswani, A. et al. (2017). Attention is all you need. *NeurIPS*（预热 + $1/\sqrt{t}$ 的学习率公式）.
+# - Robbins, H., & Monro, S. (1951). A stochastic approximation method. *The Annals of Mathematical Statistics*, 22(3), 400–407.
 # - Goyal, P. et al. (2017). Accurate, large minibatch SGD: Training ImageNet in 1 hour. arXiv:1706.02677（线性预热）.
 # - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*（《动手学深度学习》）, 第 12.11 节 学习率调度器.
 # - PyTorch 文档：`torch.optim.lr_scheduler`，https://pytorch.org/docs/stable/optim.html
