@@ -68,3 +68,12 @@ def test_plot_histories_and_table():
     plt.close(fig)
     text = arch_demos.format_table([dict(m="普通", a=0.5)], [("m", "模型", "s"), ("a", "acc", ".2f")])
     assert text.splitlines()[0].startswith("模型") and "0.50" in text
+
+
+def test_conv_macs_by_hand():
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(4 * 5 * 5, 10))
+    # conv: 4·5·5 outputs × 9 multiply-adds each; linear: 10 outputs × 100 inputs
+    assert arch_demos.conv_macs(net, (1, 1, 5, 5)) == 4 * 25 * 9 + 10 * 100
+    assert arch_demos.conv_macs(net, (2, 1, 5, 5)) == 2 * (4 * 25 * 9 + 10 * 100)
+    assert net.training  # the mode is restored

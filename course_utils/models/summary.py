@@ -53,8 +53,9 @@ def layer_shapes(model: nn.Module, input_shape, *, print_table: bool = True,
         model.train(was_training)
     if print_table:
         width = max(len(r[0]) for r in rows)
-        head = f"{'层 layer'.ljust(width)}  输出形状 output shape"
-        print(head + ("        参数 params" if params else ""))
+        # the Chinese characters of the header take two columns each in a monospace font
+        head = f"{'层 layer'.ljust(width - 1)}  {'输出形状 output shape'.ljust(22 - 4)}"
+        print((head + ("  参数 params" if params else "")).rstrip())
         print(f"{'input'.ljust(width)}  {shape}")
         for label, out, n in rows:
             line = f"{label.ljust(width)}  {str(out)}"
