@@ -1,35 +1,26 @@
 """Models taught in the chapters, importable as ``from course_utils.models import resnet18``.
 
-Names are resolved lazily from the submodules listed in ``_EXPORTS`` (no import side effects).
+The names are bound eagerly: a lazy lookup would let the submodules ``densenet`` / ``lenet``
+shadow the functions of the same name.
 """
 
-from importlib import import_module
+from course_utils.models.batchnorm import BatchNorm, batch_norm
+from course_utils.models.densenet import DenseBlock, conv_block, densenet, transition_block
+from course_utils.models.lenet import lenet
+from course_utils.models.resnet import Residual, plain_cnn, resnet18
+from course_utils.models.summary import count_parameters, layer_shapes
 
-_EXPORTS = {
-    # chapter 2 — batch normalization
-    "batch_norm": "batchnorm",
-    "BatchNorm": "batchnorm",
-    "lenet": "lenet",
-    # chapter 3 — ResNet / DenseNet
-    "Residual": "resnet",
-    "resnet18": "resnet",
-    "plain_cnn": "resnet",
-    "conv_block": "densenet",
-    "DenseBlock": "densenet",
-    "transition_block": "densenet",
-    "densenet": "densenet",
-    "count_parameters": "summary",
-    "layer_shapes": "summary",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__all__ = [
+    "BatchNorm",
+    "DenseBlock",
+    "Residual",
+    "batch_norm",
+    "conv_block",
+    "count_parameters",
+    "densenet",
+    "layer_shapes",
+    "lenet",
+    "plain_cnn",
+    "resnet18",
+    "transition_block",
+]

@@ -1,0 +1,593 @@
+# %% [markdown]
+# # 第2章 批量归一化
+#
+# [![在 Colab 中打开](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-optim-course/course/blob/main/notebooks/02_batch_norm.ipynb)
+#
+# 训练深层网络时，学习率稍大就发散、稍小又几乎不动，初始化换一种方式结果就天差地别——这些都是“优化难”的表现。批量归一化（batch normalization，BN）是 2015 年提出的一个看似简单的技巧：在每一层里用当前小批量的均值和方差把中间结果标准化，再用两个可学习的参数把尺度还回去。它让很多网络可以用大得多的学习率训练，对初始化也不再那么敏感，至今仍是卷积网络的标准组件。本章先回顾训练流水线中与之相关的几个环节（激活函数、输入标准化、权重初始化），再从公式、从零实现、反向传播、推理时的统计量一路讲到实践中的坑。
+#
+# **学习目标**
+#
+# 1. 说明 sigmoid 饱和、输入尺度和权重初始化如何影响每层激活值的分布（小随机数 / 过大 / Xavier / He）；
+# 2. 写出批量归一化的前向公式，解释为什么需要 $\gamma,\beta$，以及卷积层为什么“每个通道一对 $\gamma,\beta$”；
+# 3. 从零实现 `batch_norm` 与 `BatchNorm` 模块，在训练和评估两种模式下与 `nn.BatchNorm1d/2d` 数值一致（含两种 momentum 约定与无偏方差）；
+# 4. 推导 BN 的反向传播，并用 `torch.autograd.gradcheck` 在 float64 下验证；
+# 5. 理解推理时的总体统计量，亲眼看到忘记 `model.eval()` 的后果；
+# 6. 会用 `nn.BatchNorm1d/2d/3d`，知道 BN 放在哪里、什么时候会帮倒忙、迁移学习时怎么处理统计量；
+# 7. 在 Fashion-MNIST 上对比有无 BN 的 LeNet 在不同学习率下的表现。
+#
+# **先修**：第0章（`course_utils` 的用法），多层感知机与卷积网络的基本结构，链式法则。
+
+# %%
+# 仅在 Colab 上运行：安装课程支持包并下载数据（本地环境会跳过）
+import sys
+
+if "google.colab" in sys.modules:
+    !pip install -q "course-utils @ git+https://github.com/dl-optim-course/course.git"
+
+# %%
+from course_utils import env
+
+device = env.setup_notebook()
+
+# %%
+import copy
+import inspect
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from course_utils import bn_demos
+from course_utils.data import fashion_mnist_arrays, load_fashion_mnist
+from course_utils.models.batchnorm import BatchNorm, BatchNormFunction, batch_norm_backward
+from course_utils.models.batchnorm import batch_norm as cu_batch_norm
+from course_utils.models.lenet import lenet
+from course_utils.train import evaluate, fit
+from course_utils.widgets import int_slider, interactive, log_slider
+
+# %% [markdown]
+# ## 2.1 训练流水线回顾
+#
+# 一次训练要做对很多事：选激活函数、预处理输入、初始化权重、加正则化、检查梯度。批量归一化与前三项关系最密切，我们逐一看。
+#
+# ### 激活函数
+#
+# sigmoid $\sigma(x)=1/(1+e^{-x})$ 曾是默认选择，但它的导数 $\sigma'(x)=\sigma(x)(1-\sigma(x))$ 最大只有 $0.25$，而且当 $|x|$ 较大时几乎为零——这叫**饱和**（saturation）。反向传播时每经过一层梯度就要乘上一个不超过 0.25 的因子，层数一多梯度就消失了。tanh 的导数最大为 1，但同样会饱和。ReLU（rectified linear unit）$\max(0,x)$ 在正半轴导数恒为 1，计算也最便宜，是今天的默认选择；LeakyReLU 给负半轴一个小斜率，避免神经元“死亡”；GELU 是 Transformer 中常用的平滑版本。下图左边是函数，右边是用自动微分算出的导数。
+
+# %%
+fig = bn_demos.plot_activations()
+
+# %% [markdown]
+# ### 输入标准化
+#
+# 若输入特征的尺度相差很大，损失函数的等高线会被拉得又细又长，梯度下降只能用很小的学习率（第4章会详细分析）。最常见的预处理是**标准化**（standardization）：对每个特征减去训练集均值、除以训练集标准差，
+# $$x' = \frac{x-\mu_{\text{train}}}{\sigma_{\text{train}}}.$$
+# 注意统计量只能来自训练集，测试时沿用同一组数。批量归一化可以看作把这个想法搬进网络内部、逐层去做。下面计算 Fashion-MNIST 训练集像素（缩放到 $[0,1]$ 后）的均值和标准差：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+Xtr_u8, _, _, _ = fashion_mnist_arrays()
+pixels = torch.from_numpy(Xtr_u8.copy()).float() / 255
+mu, sigma = pixels.mean().item(), pixels.std().item()
+print(f"训练集像素：均值 {mu:.4f}，标准差 {sigma:.4f}")
+standardised = (pixels[:1000] - mu) / sigma
+print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标准差 {standardised.std():.3f}")
+
+# %% [markdown]
+# ### 权重初始化
+#
+# 设某层 $h = \phi(Wx)$，输入有 $n_{\text{in}}$ 个分量、均值为零且方差为 $v$，权重独立同分布、方差为 $s^2$。则每个输出分量（激活前）的方差约为 $n_{\text{in}}\, s^2\, v$。要让信号逐层传播时方差既不爆炸也不消失，需要 $n_{\text{in}} s^2 \approx 1$：
+#
+# * **Xavier/Glorot 初始化**兼顾前向与反向，取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$，适合 tanh、sigmoid 这类在零点附近近似线性的激活；
+# * **He/Kaiming 初始化**考虑到 ReLU 把一半的值置零、方差减半，取 $s^2 = \dfrac{2}{n_{\text{in}}}$。
+#
+# 下面把一批标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
+
+# %%
+fig = bn_demos.plot_init_statistics()
+
+# %% [markdown]
+# 逐层数字更直观。`saturated` 对 tanh 是 $|h|>0.99$ 的比例，对 ReLU 是输出恰为 0 的比例：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for act in ("tanh", "relu"):
+    print(f"— {act} 网络：第 1 / 4 / 8 层激活值的标准差，以及第 8 层的 saturated 比例")
+    for init in bn_demos.INITS:
+        s = bn_demos.init_statistics(init, activation=act)
+        stds = "  ".join(f"{s['std'][i]:9.2e}" for i in (0, 3, 7))
+        print(f"  {init:7s} {stds}   saturated {s['saturated'][7]:.2f}")
+
+# %% [markdown]
+# 小随机数让信号逐层缩小，到第 8 层已经接近零（反向传播的梯度同样会消失）；方差为 1 的初始化让 tanh 网络几乎全部饱和（导数为零），让 ReLU 网络的激活值指数级爆炸；Xavier 在 tanh 网络中基本保持住了尺度，但在 ReLU 网络里每层都会缩小；He 初始化正是为 ReLU 设计的，标准差逐层保持在同一量级。
+#
+# 好的初始化只能保证**训练开始时**各层分布合适；训练过程中权重不断变化，分布也随之漂移。批量归一化的思路是：不只在开始时，而是**每一步**都把中间层的分布拉回到合适的尺度。
+#
+# ### 正则化与梯度检验
+#
+# 流水线里还有两个环节：正则化（权重衰减、暂退法 dropout、数据增强）控制过拟合；梯度检验（gradient checking）用有限差分验证手写的反向传播。后面我们会看到，批量归一化本身也有轻微的正则化效果（每个样本的输出依赖于同一批的其他样本，相当于注入噪声），而我们手写的 BN 反向传播正是用梯度检验来验证的。
+#
+# ## 2.2 动机：内部协变量偏移及其争议
+#
+# Ioffe 和 Szegedy（2015）提出 BN 时给出的动机是**内部协变量偏移**（internal covariate shift）：训练中前面各层的参数在变，导致后面每一层的输入分布也在不断变化，后面的层只好不停地“追赶”一个移动的目标。把每层输入固定为均值 0、方差 1（再加可学习的缩放与平移），就能减轻这种偏移，从而可以用更大的学习率。
+#
+# 这个解释直观，但后来受到质疑。Santurkar 等（2018，*How Does Batch Normalization Help Optimization?*）做了两个实验：(1) 在 BN 层之后**故意**加入随时间变化的随机噪声，人为制造严重的分布偏移，网络依旧训练得和普通 BN 网络一样好；(2) 直接测量发现，BN 网络的“内部协变量偏移”并不比普通网络小。他们认为 BN 真正的作用是让**损失函数曲面更平滑**：损失和梯度的利普希茨常数（Lipschitz constant）变小，梯度方向在更大的步长范围内保持可靠，于是大学习率也不会跳出去。
+#
+# 公平地说，两种观点都有价值：“把每层输入标准化”是理解 BN 如何实现的好起点，也是它名字的来源；而“平滑损失曲面”更好地解释了它为什么有效。至今仍没有被普遍接受的完整理论，BN 也有正则化、对学习率尺度不敏感（权重缩放不变性）等其他解释。
+#
+# ## 2.3 批量归一化的公式
+#
+# 设小批量 $\mathcal B$ 中某个特征的取值为 $x_1,\dots,x_m$。训练时，BN 先计算批量均值和（有偏）方差，
+# $$\hat\mu_{\mathcal B} = \frac1m\sum_{i=1}^m x_i,\qquad \hat\sigma^2_{\mathcal B} = \frac1m\sum_{i=1}^m (x_i-\hat\mu_{\mathcal B})^2,$$
+# 再标准化并做缩放和平移：
+# $$\hat x_i = \frac{x_i-\hat\mu_{\mathcal B}}{\sqrt{\hat\sigma^2_{\mathcal B}+\epsilon}},\qquad y_i = \gamma\,\hat x_i + \beta .$$
+# 其中 $\epsilon>0$（PyTorch 默认 $10^{-5}$）防止除以零；**拉伸参数** $\gamma$（scale）和**偏移参数** $\beta$（shift）是与其他权重一起学习的参数，初值分别为 1 和 0。
+#
+# **为什么需要 $\gamma,\beta$？** 只做标准化会限制网络的表达能力，例如 sigmoid 的输入被固定在零附近的近似线性区。有了 $\gamma,\beta$，网络可以学到任何需要的均值和尺度；特别地，取 $\gamma=\sqrt{\hat\sigma^2_{\mathcal B}+\epsilon}$、$\beta=\hat\mu_{\mathcal B}$ 就恢复了恒等变换，所以加入 BN 不会让网络“变差”。
+#
+# **统计量沿哪些维度计算？**
+# * 全连接层：输入形状 $(N, C)$，对每个特征（列）在批量维 $N$ 上求均值和方差，共 $C$ 对 $\gamma,\beta$；
+# * 卷积层：输入形状 $(N, C, H, W)$，对每个**通道**在 $N\times H\times W$ 个值上求统计量（$m=N\cdot H\cdot W$），仍然只有 $C$ 对 $\gamma,\beta$——同一通道的所有像素位置共享，不是每个像素一对。这与卷积“同一个卷积核在所有位置共享”的精神一致。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+X = torch.randn(8, 6, 5, 5) * 3 + 2          # (N, C, H, W)
+mean = X.mean(dim=(0, 2, 3), keepdim=True)   # 每个通道一个均值
+var = X.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
+print("均值的形状", tuple(mean.shape), "；每个通道参与统计的值的个数 m =", 8 * 5 * 5)
+print("nn.BatchNorm2d(6) 的参数：", {k: tuple(v.shape) for k, v in nn.BatchNorm2d(6).named_parameters()})
+X_hat = (X - mean) / torch.sqrt(var + 1e-5)
+print("归一化后每个通道的均值 ≈ 0:", torch.allclose(X_hat.mean(dim=(0, 2, 3)), torch.zeros(6), atol=1e-6))
+gamma, beta = torch.sqrt(var + 1e-5), mean    # 选这样的 γ、β 就能恢复恒等变换
+print("γ = sqrt(σ²+ε), β = μ 时 y == x:", torch.allclose(gamma * X_hat + beta, X, atol=1e-5))
+
+# %% [markdown]
+# ## 2.4 从零实现
+#
+# 训练和预测时 BN 的行为不同。训练时用当前批量的统计量，同时维护两个**滑动平均**（moving average）`running_mean` 和 `running_var` 作为对整个数据集的**总体统计量**（population statistics）的估计；预测时不再看当前批量，直接用这两个估计值。
+#
+# 关于滑动平均有两个容易混淆的约定：
+#
+# * **PyTorch 的 `momentum`（默认 0.1）是新批量统计量的权重**：$\;\text{running} \leftarrow (1-\text{momentum})\cdot\text{running} + \text{momentum}\cdot\text{batch}$；
+# * 另一些地方的 momentum 指的是**旧值的权重**，如《动手学深度学习》从零实现中的 `momentum=0.9`：$\;\text{running} \leftarrow 0.9\cdot\text{running} + 0.1\cdot\text{batch}$；TensorFlow/Keras 也是这个约定（默认 0.99）。两种写法描述的是同一件事，数字互为 $1-$ 的关系：PyTorch 的 0.1 相当于 d2l 的 0.9。
+#
+# 本课程沿用 PyTorch 的约定。另一个细节：标准化时用**有偏**方差（除以 $m$），而更新 `running_var` 时 PyTorch 用的是**无偏**方差（除以 $m-1$），即乘以原论文中的 $m/(m-1)$ 因子。原因是 $\mathbb E[\hat\sigma^2_{\mathcal B}] = \frac{m-1}{m}\sigma^2$：单个小批量的有偏方差系统性地低估了总体方差，推理时要用的是总体方差的无偏估计。`running_var` 初值为 **1**（`running_mean` 为 0），这样在还没见过任何数据时，推理模式下 BN 就是恒等变换（只差一个 $\epsilon$）。
+#
+# 先把函数写出来。它是**纯函数**：返回输出和更新后的滑动平均，不修改传入的张量。
+
+# %%
+def batch_norm(X, gamma, beta, running_mean, running_var, *, eps=1e-5, momentum=0.1,
+               training=True):
+    """Return (Y, new_running_mean, new_running_var) for X of shape (N, C) or (N, C, H, W)."""
+    if X.ndim not in (2, 4):
+        raise ValueError(f"批量归一化的输入 X 应为 2 或 4 维，收到 {X.ndim} 维")
+    shape = (1, X.shape[1]) if X.ndim == 2 else (1, X.shape[1], 1, 1)
+    if not training:  # 预测：用总体统计量的估计
+        X_hat = (X - running_mean.reshape(shape)) / torch.sqrt(running_var.reshape(shape) + eps)
+        return gamma.reshape(shape) * X_hat + beta.reshape(shape), running_mean, running_var
+    dims = (0,) if X.ndim == 2 else (0, 2, 3)          # 全连接：按特征；卷积：按通道
+    m = X.numel() // X.shape[1]
+    mean = X.mean(dim=dims, keepdim=True)
+    var = ((X - mean) ** 2).mean(dim=dims, keepdim=True)  # 有偏方差（除以 m）
+    X_hat = (X - mean) / torch.sqrt(var + eps)
+    Y = gamma.reshape(shape) * X_hat + beta.reshape(shape)
+    with torch.no_grad():  # 滑动平均不参与求导
+        new_mean = (1 - momentum) * running_mean + momentum * mean.reshape(-1)
+        new_var = (1 - momentum) * running_var + momentum * var.reshape(-1) * m / (m - 1)
+    return Y, new_mean, new_var
+
+
+# %% [markdown]
+# 模块负责保存状态：$\gamma,\beta$ 是 `nn.Parameter`（会被优化器更新），两个滑动平均用 `register_buffer` 注册为**缓冲区**（buffer）——它们不是参数、不求梯度，但会随 `.to(device)` 移动、会被写进 `state_dict()`。`self.training` 由 `model.train()` / `model.eval()` 切换。课程包里的 `course_utils.models.BatchNorm` 就是这样写的（另外检查了输入维数和通道数）：
+
+# %%
+print(inspect.getsource(BatchNorm.forward))
+
+# %% [markdown]
+# 下面验证两份实现（上面内联的 `batch_norm` 和课程包中的 `BatchNorm`）与 PyTorch 完全一致：用 5 个均值不断漂移的小批量，在每一步比较**训练模式**的输出和两个缓冲区，再比较**评估模式**的输出。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def compare_with_torch(num_dims, steps=5, C=4):
+    torch.manual_seed(0)
+    ours = BatchNorm(C, num_dims=num_dims)
+    ref = nn.BatchNorm1d(C) if num_dims == 2 else nn.BatchNorm2d(C)
+    with torch.no_grad():
+        g, b = torch.rand(C) + 0.5, torch.randn(C)
+        ours.gamma.copy_(g), ours.beta.copy_(b), ref.weight.copy_(g), ref.bias.copy_(b)
+    rm, rv = torch.zeros(C), torch.ones(C)   # 内联函数自己的滑动平均
+    worst = 0.0
+    for step in range(steps):
+        X = torch.randn((16, C) if num_dims == 2 else (16, C, 5, 5)) * 2 + step
+        ours.train(), ref.train()
+        Y_ref = ref(X)
+        Y_inline, rm, rv = batch_norm(X, g, b, rm, rv, training=True)
+        for a, r in ((ours(X), Y_ref), (Y_inline, Y_ref), (ours.running_mean, ref.running_mean),
+                     (ours.running_var, ref.running_var), (rm, ref.running_mean), (rv, ref.running_var)):
+            worst = max(worst, (a - r).abs().max().item())
+        ours.eval(), ref.eval()
+        Xe = torch.randn(X.shape) + step
+        Y_eval, _, _ = batch_norm(Xe, g, b, rm, rv, training=False)
+        worst = max(worst, (ours(Xe) - ref(Xe)).abs().max().item(), (Y_eval - ref(Xe)).abs().max().item())
+    return worst
+
+
+for nd, name in ((2, "nn.BatchNorm1d"), (4, "nn.BatchNorm2d")):
+    print(f"{name}: 5 步训练 + 评估，输出与缓冲区的最大误差 < 1e-5：{compare_with_torch(nd) < 1e-5}")
+
+# %% [markdown]
+# 如果更新 `running_var` 时忘了 $m/(m-1)$ 因子会怎样？批量越小差得越多：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+for m in (4, 16, 256):
+    X = torch.randn(m, 3)
+    ref = nn.BatchNorm1d(3, momentum=1.0)   # momentum=1：running_var 就等于本批量的估计
+    ref(X)
+    biased = X.var(dim=0, unbiased=False)
+    print(f"m={m:3d}: 有偏方差与 PyTorch 的 running_var 之比 = {(biased / ref.running_var).mean():.4f}"
+          f"  (m-1)/m = {(m - 1) / m:.4f}")
+
+# %% [markdown]
+# ## 2.5 反向传播
+#
+# 自动微分会替我们求导，但推导一遍能看清 BN 的梯度为什么“好”。记 $\sigma=\sqrt{\hat\sigma^2_{\mathcal B}+\epsilon}$，上游梯度为 $g_i = \partial L/\partial y_i$。对参数：
+# $$\frac{\partial L}{\partial \beta} = \sum_i g_i,\qquad \frac{\partial L}{\partial \gamma} = \sum_i g_i\,\hat x_i .$$
+# 对输入，关键是 $\hat\mu$ 和 $\hat\sigma^2$ 本身都依赖于**每一个** $x_i$。由 $\partial \hat x_j/\partial x_i = \frac1\sigma\big(\delta_{ij} - \frac1m - \frac1m \hat x_i \hat x_j\big)$（用到了 $\partial\hat\mu/\partial x_i = 1/m$ 和 $\partial\hat\sigma^2/\partial x_i = 2(x_i-\hat\mu)/m$），得到
+# $$\frac{\partial L}{\partial x_i} = \frac{\gamma}{\sigma}\Big(g_i - \frac1m\sum_j g_j - \hat x_i\cdot\frac1m\sum_j g_j\,\hat x_j\Big).$$
+# 括号里从 $g$ 中减去了它的均值、以及它在 $\hat x$ 方向上的投影：传回去的梯度与“整体平移”和“整体缩放”正交。这正是 BN 对上一层权重的尺度不敏感的原因——把上一层权重整体放大 $a$ 倍，输出不变，梯度反而缩小为 $1/a$。
+#
+# 课程包中的 `batch_norm_backward` 实现了这个公式，`BatchNormFunction` 把前向和手写的反向包装成 `torch.autograd.Function`。`gradcheck` 用有限差分（在 float64 下才足够精确）检查反向传播：
+
+# %%
+print(inspect.getsource(batch_norm_backward))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+for shape in ((8, 3), (4, 3, 5, 5)):
+    X = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    gamma = (torch.rand(3, dtype=torch.float64) + 0.5).requires_grad_()
+    beta = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    ok_manual = torch.autograd.gradcheck(BatchNormFunction.apply, (X, gamma, beta))
+    zeros, ones = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    ok_autograd = torch.autograd.gradcheck(
+        lambda X, g, b: cu_batch_norm(X, g, b, zeros, ones, training=True)[0], (X, gamma, beta))
+    print(f"输入形状 {shape}: 手写反向 gradcheck {ok_manual}，自动微分 gradcheck {ok_autograd}")
+
+# %% [markdown]
+# ## 2.6 推理：总体统计量
+#
+# 训练结束后，我们希望模型对单个样本的预测是确定的，不应依赖于它恰好和哪些样本分在同一批（预测时批量甚至可能只有 1 个样本）。因此推理时要用整个训练集的**总体统计量**。原论文的做法是：训练完成后，用许多个小批量（大小均为 $m$）的统计量求平均，
+# $$\mathbb E[x] = \mathbb E_{\mathcal B}[\hat\mu_{\mathcal B}],\qquad \operatorname{Var}[x] = \frac{m}{m-1}\,\mathbb E_{\mathcal B}[\hat\sigma^2_{\mathcal B}],$$
+# 注意第二式中的无偏修正。PyTorch（以及几乎所有框架）则在训练过程中顺便维护**指数移动平均**（exponential moving average），省去了额外的一遍数据；代价是它混合了不同时期（不同参数）的统计量，`momentum` 越大越偏向最近的批量，越小越平滑但越“滞后”。
+#
+# 推理时 BN 就变成了一个固定的逐通道仿射变换 $y = \gamma\frac{x-\mu}{\sqrt{\operatorname{Var}+\epsilon}} + \beta$，甚至可以合并进前一层的卷积权重里（部署时常做的“BN 折叠”）。
+#
+# ### 交互：momentum、eps 与批量大小
+#
+# 下面模拟一个只有一个特征的 BN 层：数据来自 $\mathcal N(3, 0.5^2)$，连续喂入 100 个小批量（训练模式），左、中两图是 `running_mean` 与 `running_var` 的轨迹（从 0 和 1 出发），右图是训练结束后用 `eval()` 模式归一化一批新数据的分布。试试看：
+# * `momentum` 越大，滑动平均跟得越快、也越抖；太小（如 0.001）则 100 步后还远未到达真实值；
+# * `eps` 与方差（0.25）可比时，归一化后的标准差明显小于 1；
+# * `batch_size` 很小时，每批的均值和方差噪声很大，总体统计量的估计也随之变差。
+#
+# 先画一张默认参数的静态图：
+
+# %%
+fig = bn_demos.draw_running_stats(momentum=0.1, eps=1e-5, batch_size=16)
+
+# %%
+panel = interactive(bn_demos.draw_running_stats,
+                    momentum=log_slider(0.1, 0.001, 1.0, description="momentum"),
+                    eps=log_slider(1e-5, 1e-5, 1.0, description="eps"),
+                    batch_size=int_slider(16, 2, 256, description="batch_size"))
+panel
+
+# %% [markdown]
+# ## 2.7 PyTorch 中的 BatchNorm 层
+#
+# PyTorch 按输入的维数提供三个类，统计量总是按第 1 维（通道/特征）分别计算：
+#
+# | 类 | 输入形状 | 统计的维度 | 典型位置 |
+# |---|---|---|---|
+# | `nn.BatchNorm1d(C)` | $(N, C)$ 或 $(N, C, L)$ | $N$（或 $N, L$） | 全连接层、一维卷积 |
+# | `nn.BatchNorm2d(C)` | $(N, C, H, W)$ | $N, H, W$ | 二维卷积 |
+# | `nn.BatchNorm3d(C)` | $(N, C, D, H, W)$ | $N, D, H, W$ | 三维卷积（视频、体数据） |
+#
+# 主要参数：`num_features`（即 $C$）、`eps`、`momentum`（新批量的权重；设为 `None` 则使用累积平均）、`affine`（是否有可学习的 $\gamma,\beta$，即 `weight`/`bias`）、`track_running_stats`（是否维护滑动平均；为 `False` 时评估模式也用当前批量的统计量）。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for layer, X in ((nn.BatchNorm1d(4), torch.randn(8, 4)), (nn.BatchNorm1d(4), torch.randn(8, 4, 10)),
+                 (nn.BatchNorm2d(4), torch.randn(8, 4, 6, 6)), (nn.BatchNorm3d(4), torch.randn(8, 4, 3, 6, 6))):
+    print(f"{layer}\n    输入 {tuple(X.shape)} → 输出 {tuple(layer(X).shape)}")
+bn = nn.BatchNorm2d(4)
+print("参数：", [(k, tuple(v.shape)) for k, v in bn.named_parameters()])
+print("缓冲区：", [(k, tuple(v.shape)) for k, v in bn.named_buffers()])
+print(nn.BatchNorm2d(4, affine=False, track_running_stats=False),
+      "参数个数", sum(p.numel() for p in nn.BatchNorm2d(4, affine=False).parameters()))
+
+# %% [markdown]
+# 注意 `num_batches_tracked`：它记录训练了多少个批量，只在 `momentum=None`（累积平均）时才用得到。
+#
+# ## 2.8 BN 放在哪里
+#
+# 原论文把 BN 放在**仿射层（全连接或卷积）之后、激活函数之前**：$h = \phi(\mathrm{BN}(Wx))$。理由是 $Wx$ 是许多项之和，分布更接近对称、类高斯的形状，用均值和方差刻画它更合适；而激活之后（例如 ReLU 的输出）的分布严重偏斜、非负。由于 BN 会减去均值，前一层的偏置 $b$ 是多余的（常写成 `bias=False`）。实践中也有人把 BN 放在激活之后，效果往往差别不大——这是一个值得自己在具体任务上试一试的超参数。本章的 LeNet 采用“卷积/全连接 → BN → sigmoid”：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(lenet(batch_norm=True))
+
+# %% [markdown]
+# ## 2.9 实验：有无 BN 的 LeNet
+#
+# 我们在完整的 Fashion-MNIST（6 万张训练图、1 万张测试图）上训练经典的 sigmoid LeNet，有 BN 和无 BN 两个版本结构完全相同（权重都用 Xavier 初始化），只改学习率。优化器是普通的小批量 SGD，批量大小 256。`cpu` 模式下学习率网格每个配置训练 `GRID_EPOCHS` 轮，随后把有 BN 的网络在学习率 1.0 下训练 `TARGET_EPOCHS` 轮。
+
+# %%
+BATCH_SIZE = 256
+SUBSET = env.pick(smoke=2048, cpu=None, full=None)     # smoke 只用一小部分数据
+GRID_LRS = [0.1, 0.3, 1.0, 3.0]
+GRID_EPOCHS = env.pick(smoke=1, cpu=3, full=10)
+TARGET_EPOCHS = env.pick(smoke=1, cpu=10, full=10)
+train_iter, test_iter = load_fashion_mnist(BATCH_SIZE, subset=SUBSET, device=device)
+print(f"训练样本 {train_iter.num_examples}，测试样本 {test_iter.num_examples}，"
+      f"网格每个配置 {GRID_EPOCHS} 轮，目标实验 {TARGET_EPOCHS} 轮")
+
+
+def train_lenet(lr, num_epochs, *, batch_norm, bn_impl="scratch", seed=0):
+    """Train a fresh LeNet; every run sees the same initial weights and the same batch order."""
+    env.set_seed(seed)
+    net = lenet(batch_norm=batch_norm, bn_impl=bn_impl).to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    run_train_iter, _ = load_fashion_mnist(BATCH_SIZE, subset=SUBSET, device=device, seed=seed)
+    hist = fit(net, run_train_iter, test_iter, num_epochs=num_epochs, optimizer=optimizer,
+               device=device, progress=False)
+    return net, hist
+
+
+# %%
+grid, grid_nets = {}, {}
+for lr in GRID_LRS:
+    for bn_on in (False, True):
+        net, hist = train_lenet(lr, GRID_EPOCHS, batch_norm=bn_on)
+        grid[lr, bn_on], grid_nets[lr, bn_on] = hist, net
+        print(f"lr={lr:<4} {'有 BN' if bn_on else '无 BN'}：{hist.summary()}，每轮 {hist.final()['sec_per_epoch']:.1f} s")
+
+# %%
+print(f"训练 {GRID_EPOCHS} 轮后的测试准确率")
+print(f"{'学习率':>6} | {'无 BN':>7} | {'有 BN':>7}")
+for lr in GRID_LRS:
+    a, b = (grid[lr, bn_on].final().get("test_acc", float("nan")) for bn_on in (False, True))
+    print(f"{lr:>9} | {a:9.3f} | {b:9.3f}")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+for ax, bn_on in zip(axes, (False, True)):
+    for lr, fmt in zip(GRID_LRS, ("o-", "s--", "^-.", "x:")):
+        h = grid[lr, bn_on]
+        ax.plot(range(1, len(h.test_acc) + 1), h.test_acc, fmt, label=f"lr={lr}", ms=7)
+    ax.set(title="有 BN" if bn_on else "无 BN", xlabel="轮次", ylabel="测试准确率", ylim=(0, 1))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# 表格很能说明问题。没有 BN 时，sigmoid LeNet 对学习率非常挑剔：学习率 0.1 时 3 轮后测试准确率仍是 0.100，等于随机猜测——训练损失停在 2.303 ≈ $\ln 10$，梯度穿过 4 个 sigmoid 后太小，网络几乎还没开始学；学习率 0.3 和 1.0 时分别达到 0.593 和 0.703；学习率 3.0 时又回到 0.100，这一次是步子太大，激活值被推进饱和区后再也出不来（损失 2.306，没有出现 NaN，但同样学不动）。加了 BN 的同一网络在四个学习率下都能训练，测试准确率分别为 0.768、0.801、0.834 和 0.787：在无 BN 网络完全失败的学习率 3.0 下，它照样学得很好。代价是每一步多了归一化的计算，从上面打印的每轮耗时可以看到有 BN 的网络明显更慢。
+#
+# ### 目标实验：从零实现与 `nn.BatchNorm` 对比
+#
+# 用学习率 1.0 把有 BN 的 LeNet 训练 `TARGET_EPOCHS` 轮，一次用我们从零实现的 `BatchNorm`，一次用 `nn.BatchNorm1d/2d`（同一随机种子、同样的初始化）。两者在数学上等价，准确率应在随机波动范围内相同；速度上，PyTorch 的实现是一个融合好的底层算子，我们的版本由若干个张量运算拼成。
+
+# %%
+results = {}
+for impl in ("scratch", "torch"):
+    net, hist = train_lenet(1.0, TARGET_EPOCHS, batch_norm=True, bn_impl=impl)
+    results[impl] = (net, hist)
+    print(f"{impl:7s}: {hist.summary()}")
+print(f"\n{'实现':8s} | 最终测试准确率 | 最高测试准确率 | 样本/秒")
+for impl, (_, h) in results.items():
+    f = h.final()
+    print(f"{impl:9s} | {f['test_acc']:14.3f} | {max(h.test_acc):14.3f} | {f['examples_per_sec']:7.0f}")
+ax = plt.figure(figsize=(6, 3.4)).gca()
+for (impl, (_, h)), fmts in zip(results.items(), (("o-", "--"), ("x:", ":"))):
+    epochs = range(1, len(h.test_acc) + 1)
+    ax.plot(epochs, h.test_acc, fmts[0], ms=8, label=f"{impl}：测试准确率")
+    ax.plot(epochs, h.train_acc, fmts[1], lw=2, label=f"{impl}：训练准确率")
+ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+ax.set(xlabel="轮次", ylabel="准确率", title="有 BN 的 LeNet，学习率 1.0")
+ax.legend(fontsize=8);
+
+# %% [markdown]
+# 学习率 1.0、训练 10 轮后，从零实现的 BN-LeNet 测试准确率为 0.865（训练过程中最高 0.894），达到了本章 0.85 的目标（《动手学深度学习》中打印的结果是从零实现 0.852、简洁实现 0.801）。两种实现的损失和准确率在三位小数上完全相同，图中两条曲线重合：它们的初始权重和批量顺序都一样，计算的是同一个函数，差别只在浮点舍入。速度上，本次运行中 `nn.BatchNorm` 每秒处理 8843 个样本，我们的实现是 6633 个（约为前者的四分之三）：PyTorch 用一个融合的底层算子一次完成求均值、方差、归一化和仿射变换（反向传播也是专门的内核），而我们的版本要创建多个中间张量。
+#
+# 还要注意：训练准确率平稳上升，测试准确率却在轮次之间明显起伏。学习率 1.0 时权重变化很快，评估所用的滑动平均统计量混合了前面许多步（不同权重下）的批量统计量，有些“滞后”。后面迁移学习一节会看到，用最终权重重新估计统计量可以改善这一点。
+#
+# ### 激活前的分布
+#
+# 取一批测试图像，用训练好的两个网络（学习率 1.0 的网格实验）记录 4 个 sigmoid 层的**输入**（预激活值）。灰色区域 $|x|>4$ 中 sigmoid 的导数小于 0.02，落在那里的值几乎传不回梯度。
+
+# %%
+X_batch, y_batch = next(iter(test_iter))
+X_batch = X_batch.to(device)
+fig = bn_demos.plot_preactivation_histograms(
+    {"无 BN": grid_nets[1.0, False], "有 BN": grid_nets[1.0, True]}, X_batch,
+    layer_names=["卷积层 1", "卷积层 2", "全连接层 1", "全连接层 2"])
+
+# %% [markdown]
+# 无 BN 的网络（学习率 1.0）中，第二个卷积层的预激活值有一大团落在 $-5$ 附近的灰色饱和区（标准差 3.41），sigmoid 在那里几乎传不回梯度；有 BN 的网络各层预激活都集中在 0 附近的敏感区（第二个卷积层的标准差为 1.43）。也请注意 BN 并不把方差强行固定为 1：$\gamma,\beta$ 是学出来的，第一个卷积层在有 BN 时标准差仍为 2.50——网络自己选择了需要的尺度。
+#
+# ### 忘记 `model.eval()` 的后果
+#
+# `fit` 和 `evaluate` 会替我们切换模式，但自己写推理代码时很容易忘记调用 `model.eval()`。那样 BN 会用**当前测试批量**的统计量来归一化，并且——即使在 `torch.no_grad()` 下——还会**更新滑动平均**，悄悄破坏训练好的模型。当测试批量与训练数据的分布相近（随机打乱的大批量）时，差别不大；但真实场景中的批量往往不是随机的，例如按类别或时间顺序到达。下面把测试集按类别排序后切成 100 张一批：
+
+# %%
+bn_net = results["scratch"][0]
+X_all = torch.cat([X for X, _ in test_iter]).to(device)
+y_all = torch.cat([y for _, y in test_iter]).to(device)
+order = torch.argsort(y_all, stable=True)
+sorted_batches = [(X_all[order][i:i + 100], y_all[order][i:i + 100]) for i in range(0, len(order), 100)]
+
+
+def accuracy_in_mode(net, batches, train_mode):
+    net.train(train_mode)
+    with torch.no_grad():
+        correct = sum((net(X).argmax(1) == y).sum().item() for X, y in batches)
+    net.eval()
+    return correct / sum(len(y) for _, y in batches)
+
+
+forgetful = copy.deepcopy(bn_net)
+bn1 = forgetful[1]
+before = bn1.running_mean.clone()
+print(f"eval 模式（正确做法）           ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, False):.3f}")
+print(f"train 模式，按类别排序的批量     ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, True):.3f}")
+print(f"之后再切回 eval 模式             ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, False):.3f}")
+print(f"第一个 BN 层的 running_mean 被改动了：{not torch.allclose(before, bn1.running_mean)}")
+
+# %% [markdown]
+# 正确使用 eval 模式时测试准确率为 0.865；忘记调用 `eval()`、按类别排序的批量上准确率跌到 0.152——每一批几乎只有一个类别，批量统计量把“这一类共有的特征”当作均值减掉了，剩下的只是类内差异。更隐蔽的是副作用：这一遍“预测”悄悄改写了滑动平均，之后即使切回 eval 模式，准确率也只剩 0.824。所以：推理前调用 `model.eval()`，训练时再调用 `model.train()`；`torch.no_grad()` 只关闭梯度，不会切换 BN 的模式。
+#
+# ## 2.10 BN 什么时候会帮倒忙
+#
+# BN 的统计量来自小批量，所以批量本身“不够好”时它就会出问题：
+#
+# * **批量大小为 1**：全连接层每个特征只有一个值，方差为零，无法归一化——PyTorch 在训练模式下直接报错。卷积层虽然还有 $H\times W$ 个值，但那只是单张图片内部的统计量。
+# * **很小的批量**（如 2～8，常见于检测、分割等大图任务）：批量统计量噪声很大，训练与推理时的统计量差别也大，精度明显下降。
+# * **近乎相同的样本**：批量方差接近零，$\hat x = (x-\hat\mu)/\sqrt{\hat\sigma^2+\epsilon}$ 会把微小的差异（甚至噪声）放大到 $\pm1$ 的量级。
+# * 循环网络、批量中样本彼此相关、或训练与推理的数据分布不同时，也需要格外小心。
+#
+# 常见的替代方案不依赖批量维：**层归一化**（LayerNorm，Ba 等 2016）对每个样本在特征维上归一化，是 Transformer 的标准选择；**组归一化**（GroupNorm，Wu & He 2018）把通道分组、在每个样本的每组内归一化，在小批量的视觉任务中表现稳定。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+try:
+    nn.BatchNorm1d(3)(torch.randn(1, 3))
+except ValueError as e:
+    print("批量大小为 1：ValueError:", e)
+torch.manual_seed(0)
+X = 5.0 + 1e-2 * torch.randn(8, 1)   # 8 个几乎相同的样本
+Y = nn.BatchNorm1d(1)(X)
+print(f"输入的标准差 {X.std():.4f} → 输出的标准差 {Y.std():.2f}（微小差异被放大约 {Y.std() / X.std():.0f} 倍）")
+print("LayerNorm 对单个样本照样可用：", nn.LayerNorm(3)(torch.tensor([[1.0, 2.0, 3.0]])).detach())
+
+# %% [markdown]
+# ### 迁移学习与滑动统计量
+#
+# 在迁移学习（transfer learning）中，我们常把在大数据集上预训练的网络拿来在新数据上微调。BN 的 `running_mean`/`running_var` 来自**旧数据**；如果新数据的分布不同（不同的相机、光照、领域），这些统计量就不再合适。常见的做法有：
+#
+# 1. 微调时让 BN 处于训练模式，统计量随新数据更新（数据够多、批量够大时）；
+# 2. 冻结权重，只在新数据上**重新估计**统计量：`reset_running_stats()`，设 `momentum=None`（累积平均），在训练模式下无梯度地前向若干批——不需要标签；
+# 3. 数据很少、批量很小时，反而把 BN 固定在 eval 模式（冻结统计量和 $\gamma,\beta$）更稳定。
+#
+# 下面模拟“新领域”：把测试图像的对比度减半再整体提亮（$x' = 0.5x + 0.3$）。用旧统计量的网络准确率大幅下降；只用 20 批**无标签**的、同样变换过的训练图像重新估计统计量，不改任何权重，准确率就能恢复。
+
+# %%
+shift = lambda X: 0.5 * X + 0.3
+shifted_test = [(shift(X), y) for X, y in test_iter]
+adapted = copy.deepcopy(results["torch"][0])
+print(f"原测试集                 ：{evaluate(adapted, test_iter):.3f}")
+print(f"新领域，旧统计量         ：{evaluate(adapted, shifted_test):.3f}")
+for m in adapted.modules():
+    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+        m.reset_running_stats()
+        m.momentum = None                   # 累积平均
+adapted.train()
+with torch.no_grad():
+    for i, (X, _) in enumerate(train_iter):
+        if i == 20:
+            break
+        adapted(shift(X.to(device)))         # 只更新统计量，不需要标签、不改权重
+print(f"新领域，重新估计的统计量：{evaluate(adapted, shifted_test):.3f}")
+
+# %% [markdown]
+# 原测试集上准确率为 0.865；换到“新领域”后，沿用旧统计量只有 0.275；只用 20 批无标签数据重新估计统计量（一个权重也没改），准确率回到 0.883，甚至略高于原测试集上的 0.865。原因有两点：第一层卷积是线性的，输入的整体缩放和平移基本被重新估计的第一个 BN 层吸收了；另外，用最终权重重新计算的累积平均很可能比训练中得到的滑动平均更准确（后者混入了较早权重下的统计量，正如上面测试准确率的起伏所暗示的）。训练结束后用训练数据重新估计一次 BN 统计量，本身就是一个实用的小技巧。
+#
+# ## 2.11 仿射变换
+#
+# BN 最后一步 $y=\gamma\hat x+\beta$ 是一个（逐通道的）**仿射变换**（affine transformation）。一般地，仿射变换是线性变换加平移：$\mathbf y = A\mathbf x + \mathbf b$。它保持**共线性**（直线仍是直线）、**平行性**（平行线仍平行）和**同一直线上线段长度之比**（中点仍是中点），但一般不保持长度和角度。任何可逆的二维仿射变换都可以分解为平移、缩放、翻转、旋转和剪切（shear）的组合。下图中红色的三个点原本共线且等距，变换后依旧共线、等距：
+
+# %%
+fig = bn_demos.plot_affine_transforms()
+
+# %% [markdown]
+# ## 常见误区
+#
+# **误区 1：“总体统计量是 $\gamma$ 和 $\beta$ 的平均。”** 不是。$\gamma,\beta$ 是可学习的参数，由梯度下降更新；`running_mean`/`running_var` 是各个小批量的**均值和方差**的（指数）平均，与 $\gamma,\beta$ 无关。下面手工计算批量均值的指数移动平均，它与 `running_mean` 完全一致，而 $\gamma,\beta$ 在没有优化器的情况下始终是 1 和 0：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+layer, ema = nn.BatchNorm1d(2), torch.zeros(2)
+for step in range(10):
+    X = torch.randn(32, 2) + torch.tensor([3.0, -1.0])
+    layer(X)
+    ema = 0.9 * ema + 0.1 * X.mean(dim=0)
+print("running_mean == 批量均值的指数移动平均：", torch.allclose(layer.running_mean, ema))
+print("γ（weight）:", layer.weight.data, " β（bias）:", layer.bias.data)
+
+# %% [markdown]
+# **误区 2：“预测时要用测试批量的均值和方差。”** 不对。`eval()` 模式下不从测试数据计算任何统计量，每个样本的输出只取决于它自己，与同批的其他样本无关：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+layer = nn.BatchNorm1d(3)
+for _ in range(5):
+    layer(torch.randn(16, 3) * 2 + 1)
+layer.eval()
+x = torch.randn(1, 3)
+alone = layer(x)
+in_batch = layer(torch.cat([x, 100 * torch.randn(7, 3)]))[:1]
+print("单独预测与混在异常批量中预测的结果相同：", torch.allclose(alone, in_batch))
+
+# %% [markdown]
+# **误区 3：“BatchNorm2d 可以吃任何形状。”** 各个类严格检查维数：`BatchNorm2d` 只接受 4 维输入，`BatchNorm3d` 只接受 5 维输入。课程包里的 `BatchNorm` 也一样：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for layer, shape in ((nn.BatchNorm2d(3), (2, 3, 4)), (nn.BatchNorm3d(3), (2, 3, 4, 4)),
+                     (BatchNorm(3, num_dims=4), (2, 3, 4))):
+    try:
+        layer(torch.randn(shape))
+    except ValueError as e:
+        print(f"{type(layer).__name__} 收到形状 {shape}：ValueError: {e}")
+
+# %% [markdown]
+# **误区 4：“要用 `torch.autograd.Variable` 包装张量才能求导。”** 这是 PyTorch 0.4 之前的写法，早已过时：`Variable` 现在只是一个兼容壳，返回的就是普通张量。直接写 `torch.tensor(..., requires_grad=True)` 或 `x.requires_grad_()` 即可（很多旧教程、包括 d2l 的早期版本仍在用它）。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from torch.autograd import Variable
+
+v = Variable(torch.ones(2), requires_grad=True)
+print(type(v), "requires_grad =", v.requires_grad)
+x = torch.ones(2, requires_grad=True)   # 推荐的写法
+print(type(x), "requires_grad =", x.requires_grad)
+
+# %% [markdown]
+# ## 小结
+#
+# * 激活函数、输入标准化和权重初始化共同决定了各层激活值的尺度；Xavier 适合 tanh/sigmoid，He 适合 ReLU。
+# * 批量归一化在训练时用小批量的均值和方差标准化每个特征（卷积层是每个通道），再用可学习的 $\gamma,\beta$ 缩放和平移；它最初用“内部协变量偏移”来解释，后来的研究认为主要作用是让损失曲面更平滑。
+# * 训练和推理的行为不同：推理时用训练期间累积的总体统计量（PyTorch：指数移动平均、无偏方差、`running_var` 初值为 1），务必调用 `model.eval()`。
+# * BN 通常放在仿射层之后、激活之前；批量很小或样本高度相关时改用 LayerNorm、GroupNorm；迁移到新领域时要考虑重新估计统计量。
+# * 在 Fashion-MNIST 上，无 BN 的 sigmoid LeNet 在学习率 0.1 和 3.0 下都训练不动（3 轮后 0.100），有 BN 的同一网络在 0.1～3.0 的四个学习率下都能训练；学习率 1.0 训练 10 轮达到 0.865。从零实现与 `nn.BatchNorm` 准确率相同，后者更快。
+#
+# ## 练习
+#
+# 1. 去掉 LeNet 中卷积层和全连接层的偏置（BN 之前的偏置是多余的），准确率会变吗？参数少了多少个？
+# 2. 把 BN 放到 sigmoid **之后**，重复学习率网格实验，比较结果。
+# 3. 在从零实现的 `BatchNorm` 中加入 `momentum=None` 的累积平均模式（提示：需要一个记录批量数的缓冲区），并与 `nn.BatchNorm1d(momentum=None)` 对比。
+# 4. 用 2.5 节的公式证明：若把 BN 前一层的权重乘以常数 $a>0$，BN 的输出不变，而该层权重的梯度变为原来的 $1/a$。
+# 5. 用滑块找出：`batch_size=4` 时，`momentum` 取多少能让 100 步后的 `running_var` 既不太抖又接近真实值 0.25？
+# 6. 用 `nn.GroupNorm` 替换 LeNet 中的卷积层 BN，在批量大小为 8 时与 BN 比较。
+#
+# ## 参考文献
+#
+# * Ioffe, S., & Szegedy, C. (2015). Batch normalization: Accelerating deep network training by reducing internal covariate shift. *ICML*.
+# * Santurkar, S., Tsipras, D., Ilyas, A., & Madry, A. (2018). How does batch normalization help optimization? *NeurIPS*.
+# * Glorot, X., & Bengio, Y. (2010). Understanding the difficulty of training deep feedforward neural networks. *AISTATS*.
+# * He, K., Zhang, X., Ren, S., & Sun, J. (2015). Delving deep into rectifiers: Surpassing human-level performance on ImageNet classification. *ICCV*.
+# * Ba, J. L., Kiros, J. R., & Hinton, G. E. (2016). Layer normalization. *arXiv:1607.06450*.
+# * Wu, Y., & He, K. (2018). Group normalization. *ECCV*.
+# * Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. 《动手学深度学习》（第二版），“批量规范化”一节。
