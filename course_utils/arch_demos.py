@@ -12,6 +12,7 @@ from torch import nn
 from course_utils.models.densenet import DenseBlock, densenet
 from course_utils.models.resnet import Residual, _Plain, small_resnet
 from course_utils.models.summary import count_parameters
+from course_utils.text import display_width
 
 RESNET_DEPTHS = (8, 14, 20, 32, 44, 56, 110)
 
@@ -193,15 +194,11 @@ def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
     cells = [[h for _, h, _ in columns]]
     for r in rows:
         cells.append([format(r[k], f) for k, _, f in columns])
-    widths = [max(_display_width(row[j]) for row in cells) for j in range(len(columns))]
+    widths = [max(display_width(row[j]) for row in cells) for j in range(len(columns))]
     lines = []
     for i, row in enumerate(cells):
-        lines.append("  ".join(c + " " * (w - _display_width(c))
+        lines.append("  ".join(c + " " * (w - display_width(c))
                                for c, w in zip(row, widths)).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)

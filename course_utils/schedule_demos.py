@@ -8,12 +8,11 @@ draws one small LR curve per PyTorch scheduler; ``results_table`` and
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 import torch
 
 from course_utils.schedules import cosine_with_warmup, plot_lr_curves, record_lrs, step_decay
+from course_utils.text import display_width, pad
 
 PANEL_FIGSIZE = (5.6, 3.0)
 # Notebook figures are rendered at the figure's dpi: 90 keeps the text readable and the committed
@@ -149,15 +148,6 @@ def plot_scheduler_grid(curves: dict, *, ncols: int = 3, title: str | None = Non
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, width: int) -> str:
-    """Left-align to a display width (CJK characters count as two columns)."""
-    return text + " " * max(0, width - display_width(text))
 
 
 def results_table(histories: dict, target_acc: float) -> str:

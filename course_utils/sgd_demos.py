@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from course_utils.descent.sgd import _positive_int, f_2d, init_linreg, sgd_trace_2d
+from course_utils.text import display_width, pad
 
 # Learning-rate factors for minibatch SGD as a function of τ = epochs completed (fractional).
 EPOCH_SCHEDULES = {
@@ -205,18 +206,6 @@ def plot_loss_curves(results: dict, *, best=None, ylim=(0.22, 0.45), figsize=(10
     return fig
 
 
-def _width(text) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text, width, right=False) -> str:
-    """Pad to a display width (CJK characters count as two columns)."""
-    fill = " " * max(width - _width(text), 0)
-    return fill + text if right else text + fill
-
-
 def _sig3(x: float) -> str:
     """``x`` with three significant digits and no exponent (0.215, 2.37, 230, 1062)."""
     if not (math.isfinite(x) and x > 0):
@@ -229,13 +218,13 @@ def results_table(results: dict) -> str:
     epoch of each run."""
     if not results:
         raise ValueError("results 不能为空：需要 {标签: TrainResult}")
-    width = max(12, *(_width(k) + 2 for k in results))
+    width = max(12, *(display_width(k) + 2 for k in results))
     head = [("设置", width, False), ("最终损失", 10, True), ("更新次数/轮", 13, True),
             ("毫秒/轮", 11, True), ("毫秒/次更新", 13, True)]
-    lines = ["".join(_pad(t, w, r) for t, w, r in head)]
+    lines = ["".join(pad(t, w, r) for t, w, r in head)]
     for label, res in results.items():
         ms = res.sec_per_epoch * 1e3
         cells = [label, f"{res.final_loss:.3f}", f"{res.updates_per_epoch:.0f}", _sig3(ms),
                  _sig3(ms / res.updates_per_epoch)]
-        lines.append("".join(_pad(c, w, r) for c, (_, w, r) in zip(cells, head, strict=True)))
+        lines.append("".join(pad(c, w, r) for c, (_, w, r) in zip(cells, head, strict=True)))
     return "\n".join(lines)
