@@ -48,8 +48,8 @@ def plot_activations(names=None, x_range=(-6.0, 6.0)):
         (g,) = torch.autograd.grad(y.sum(), x)
         axes[0, 0].plot(x.detach(), y.detach(), label=name)
         axes[0, 1].plot(x.detach(), g, label=name)
-    axes[0, 0].set(title="激活函数 σ(x)", xlabel="x", ylim=(-1.2, 3))
-    axes[0, 1].set(title="导数 σ'(x)", xlabel="x", ylim=(-0.15, 1.15))
+    axes[0, 0].set(title="激活函数 φ(x)", xlabel="x", ylim=(-1.2, 3))
+    axes[0, 1].set(title="导数 φ'(x)", xlabel="x", ylim=(-0.15, 1.15))
     axes[0, 1].axhline(0.25, color="gray", ls=":", lw=1)
     axes[0, 1].annotate("sigmoid 导数最大只有 0.25", (0, 0.25), (1.5, 0.45),
                         arrowprops={"arrowstyle": "->", "color": "gray"})
@@ -141,16 +141,16 @@ def draw_running_stats(momentum: float = 0.1, eps: float = 1e-5, batch_size: int
     ax.plot(steps, s["batch_means"], ".", color="lightgray", label="各批量均值")
     ax.plot(steps, s["running_mean"], label="running_mean")
     ax.axhline(s["true_mean"], color="k", ls="--", lw=1, label="真实均值")
-    ax.set(title="滑动平均的均值", xlabel="训练步数", ylim=(-0.2, s["true_mean"] + 1))
+    ax.set(title="运行均值 running_mean", xlabel="训练步数", ylim=(-0.2, s["true_mean"] + 1))
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     ax.plot(steps, s["running_var"], color="C1", label="running_var（初值 1）")
     ax.axhline(s["true_var"], color="k", ls="--", lw=1, label="真实方差")
-    ax.set(title="滑动平均的方差", xlabel="训练步数", ylim=(0, 1.3))
+    ax.set(title="运行方差 running_var", xlabel="训练步数", ylim=(0, 1.3))
     ax.legend(fontsize=8)
     ax = axes[0, 2]
     z = s["normalised"].numpy()
-    ax.hist(z, bins=np.linspace(-6, 6, 61), density=True, alpha=0.6, label="eval 模式归一化结果")
+    ax.hist(z, bins=np.linspace(-6, 6, 61), density=True, alpha=0.6, label="评估模式下的归一化结果")
     t = np.linspace(-6, 6, 200)
     ax.plot(t, np.exp(-t ** 2 / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)")
     ax.set(title=f"均值 {z.mean():.2f}，标准差 {z.std():.2f}", xlabel=r"$\hat{x}$", ylim=(0, 0.9))
@@ -190,16 +190,20 @@ def plot_preactivation_histograms(models: dict, X: torch.Tensor, *, layer_names=
     collected = {k: collect_preactivations(m, X) for k, m in models.items()}
     n = min(len(v) for v in collected.values())
     layer_names = layer_names or [f"第 {i + 1} 个激活层的输入" for i in range(n)]
-    fig, axes = _subplots(1, n, figsize=(3.4 * n, 3.0))
+    ncols = min(n, 2)
+    nrows = math.ceil(n / ncols)
+    fig, axes = _subplots(nrows, ncols, figsize=(5 * ncols, 3.0 * nrows))
+    for ax in axes.flat[n:]:
+        fig.delaxes(ax)
     bins = np.linspace(-clip, clip, 81)
-    for i, ax in enumerate(axes[0]):
+    for i, ax in enumerate(axes.flat[:n]):
         for label, values in collected.items():
             v = values[i].clamp(-clip, clip).numpy()
             ax.hist(v, bins=bins, density=True, alpha=0.5, label=f"{label}（std {v.std():.2f}）")
         ax.axvspan(4, clip, color="gray", alpha=0.15)
         ax.axvspan(-clip, -4, color="gray", alpha=0.15)
         ax.set(title=layer_names[i], xlabel="预激活值")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -224,15 +228,18 @@ def plot_affine_transforms():
              ("剪切 [[1, 0.6], [0, 1]]", np.array([[1, 0.6], [0, 1.0]]), np.zeros(2)),
              ("组合：旋转·缩放 + 平移", np.array([[c, -s], [s, c]]) @ np.diag([1.2, 0.7]),
               np.array([-1.0, 0.5]))]
-    fig, axes = _subplots(1, len(cases), figsize=(2.2 * len(cases), 2.8))
-    for ax, (title, A, b) in zip(axes[0], cases):
+    ncols = 4
+    fig, axes = _subplots(math.ceil(len(cases) / ncols), ncols, figsize=(10, 5.4))
+    for ax in axes.flat[len(cases):]:
+        fig.delaxes(ax)
+    for ax, (title, A, b) in zip(axes.flat, cases):
         ax.plot(P[:, 0], P[:, 1], color="lightgray", lw=1)
         Q, L = P @ A.T + b, line @ A.T + b
         ax.fill(Q[:, 0], Q[:, 1], alpha=0.35, color="C0")
         ax.plot(Q[:, 0], Q[:, 1], color="C0")
         ax.plot(L[:, 0], L[:, 1], "o-", color="C3", ms=3, lw=1)
         ax.set(title=title, xlim=(-3, 4.5), ylim=(-1.5, 4.5), aspect="equal")
-        ax.title.set_fontsize(8)
-        ax.tick_params(labelsize=7)
+        ax.title.set_fontsize(10)
+        ax.tick_params(labelsize=8)
     fig.tight_layout()
     return fig

@@ -88,3 +88,11 @@ def test_preactivation_histograms():
 def test_plot_activations_rejects_unknown_name():
     with pytest.raises(ValueError, match="names"):
         d.plot_activations(["swish"])
+
+
+def test_figure_grids_drop_unused_panels():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 4),
+                              torch.nn.Sigmoid(), torch.nn.Linear(4, 4), torch.nn.Sigmoid())
+    fig = d.plot_preactivation_histograms({"net": net}, torch.rand(16, 4))
+    assert len(fig.axes) == 3  # 2 × 2 grid, the empty fourth panel removed
+    assert len(d.plot_affine_transforms().axes) == 7
