@@ -25,6 +25,7 @@ lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: install
+	$(VENV)/bin/ruff check course_utils tests scripts
 	COURSE_MODE=smoke MPLBACKEND=Agg $(PY) -m pytest tests notebooks \
 	  --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --ignore=notebooks/assignments --ignore=notebooks/src -p no:cacheprovider $(PYTEST_ARGS)
