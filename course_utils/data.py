@@ -235,7 +235,7 @@ class TensorLoader:
         for i in range(len(self)):
             if self.shuffle:
                 idx = order[i * self.batch_size:(i + 1) * self.batch_size]
-                batch = tuple(t[idx] for t in self.tensors)
+                batch = tuple(t.index_select(0, idx) for t in self.tensors)
             else:
                 batch = tuple(t[i * self.batch_size:(i + 1) * self.batch_size]
                               for t in self.tensors)
