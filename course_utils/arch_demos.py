@@ -116,15 +116,7 @@ def activation_bytes(model: nn.Module, input_shape) -> int:
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(input_shape, device=next(model.parameters()).device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _forward_once(model, input_shape, handles)
     return total
 
 
@@ -146,15 +138,7 @@ def conv_macs(model: nn.Module, input_shape) -> int:
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if isinstance(m, (nn.Conv2d, nn.Linear))]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(input_shape, device=next(model.parameters()).device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _forward_once(model, input_shape, handles)
     return total
 
 
@@ -202,3 +186,16 @@ def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _forward_once(model: nn.Module, input_shape, handles) -> None:
+    """One eval-mode forward pass of zeros (BN statistics untouched); removes ``handles`` after."""
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(input_shape, device=next(model.parameters()).device))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)

@@ -58,6 +58,11 @@ def show_trace(f, trace, ax=None, *, xlim=None, ylim=None, title=None, num_point
         ax.set_ylim(ylim)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
+    return _finish(ax, trace, legend, title)
+
+
+def _finish(ax, trace, legend, title):
+    """Legend and title shared by the trace plots; a diverged trace says so in the title."""
     if legend:
         ax.legend(fontsize=8)
     msg = title or ""
@@ -104,14 +109,7 @@ def show_trace_2d(f, trace, ax=None, *, xlim=None, ylim=None, levels=20, title=N
         ax.set_aspect(aspect)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    if legend:
-        ax.legend(fontsize=8)
-    msg = title or ""
-    if getattr(trace, "diverged", False):
-        msg = (msg + "  " if msg else "") + "（已发散）"
-    if msg:
-        ax.set_title(msg)
-    return ax
+    return _finish(ax, trace, legend, title)
 
 
 def plot_surface(f, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0), ax=None, *, points=(), num_points=41,
