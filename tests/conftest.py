@@ -27,8 +27,14 @@ def data_root() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _close_figures():
-    yield
+def _cjk_font_and_close_figures():
+    """Every test draws with a CJK font (no missing-glyph warnings), in its own rcParams context,
+    and leaves no figure open."""
     import matplotlib.pyplot as plt
 
+    from course_utils.fonts import setup_cjk_font
+
+    with matplotlib.rc_context():
+        setup_cjk_font()
+        yield
     plt.close("all")

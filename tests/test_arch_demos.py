@@ -12,16 +12,6 @@ from course_utils.models.resnet import resnet18  # noqa: E402
 from course_utils.train import History  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cjk_font_and_close():
-    from course_utils.fonts import setup_cjk_font
-
-    with matplotlib.rc_context():
-        setup_cjk_font()  # Chinese labels without missing-glyph warnings
-        yield
-    plt.close("all")
-
-
 def test_draw_depth_growth_and_bad_depth():
     fig = arch_demos.draw_depth_growth(depth=8, growth_rate=4, num_convs=2)
     assert len(fig.axes) == 2

@@ -4,23 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_utils import bn_demos as d  # noqa: E402
 from course_utils.models.lenet import lenet  # noqa: E402
 from course_utils.widgets import float_slider, int_slider, interactive, log_slider  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    from course_utils.fonts import setup_cjk_font
-
-    with matplotlib.rc_context():
-        setup_cjk_font()  # Chinese labels without missing-glyph warnings
-        yield
-    plt.close("all")
 
 
 def test_static_figures_draw():
