@@ -20,6 +20,9 @@ from .build import expected_values
 from .compare import close, describe_tolerance, short
 from .harness import definitions
 from .source import cell_source, find_assignment, marker_of
+from .submissions import find_submissions
+
+__all__ = ["WorkerPool", "find_submissions", "grade", "submission_statements"]
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 
@@ -171,13 +174,12 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     if not (int(jobs) >= 1 and float(timeout) > 0 and int(mem_mb) >= 64):
         raise ValueError(f"参数错误：jobs（并行进程数）须 ≥ 1、timeout（秒）须 > 0、mem_mb 须 ≥ 64，"
                          f"收到 jobs={jobs!r}, timeout={timeout!r}, mem_mb={mem_mb!r}")
-    if not Path(submissions).is_dir():
-        raise FileNotFoundError(f"提交目录 submissions 不存在：{submissions}")
+    out = Path(out)
+    found, skipped = find_submissions(submissions, exclude=[out])
     source_dir = Path(source_dir or _default_sources()).resolve()
     a = find_assignment(source_dir, assignment)
     expected = expected_values(a)
-    subs = sorted(Path(submissions).glob("*.ipynb"))
-    out = Path(out)
+    subs = [p for _, p in found]
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     protect = sorted({str(source_dir), str(Path(submissions).resolve()), str(out.resolve())})
     qspecs = [{"id": q.id, "function": q.function, "tests": q.test_sources(True)}
