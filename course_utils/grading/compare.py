@@ -80,29 +80,68 @@ def shape_of(x):
     return (len(x),) + (subs.pop() if subs else ())
 
 
+def describe_shape(shape) -> str:
+    """Chinese text for a shape from :func:`shape_of` (never prints ``None``)."""
+    if shape is None:
+        return "不规则（各行长度不同）"
+    return "标量" if shape == () else str(tuple(shape))
+
+
+def fmt(x) -> str:
+    """A number rounded for feedback (6 significant digits), anything else shortly."""
+    return f"{x:.6g}" if isinstance(x, float) else short(x)
+
+
+def shape_mismatch(observed, expected) -> str | None:
+    """``None`` when both have the same structure, else a Chinese line with the two shapes only."""
+    if not isinstance(expected, list) and not isinstance(observed, list):
+        return None
+    se, so = shape_of(expected), shape_of(observed)
+    if isinstance(expected, list) and isinstance(observed, list) and se is not None and se == so:
+        return None
+    if se is None and so is None and isinstance(expected, list) and isinstance(observed, list) \
+            and len(expected) == len(observed):
+        subs = [shape_mismatch(o, e) for o, e in zip(observed, expected)]
+        return next((s for s in subs if s), None)
+    return f"形状不符：期望形状 {describe_shape(se)}，实际形状 {describe_shape(so)}"
+
+
 def close(observed, expected, atol: float, rtol: float) -> tuple[bool, str]:
-    """Compare plain values; return ``(ok, reason_in_chinese)``."""
+    """Compare plain values; return ``(ok, reason_in_chinese)``.
+
+    Element positions in the reason count from 1 and are printed once, e.g. ``位置 (2, 1)``.
+    """
+    bad = shape_mismatch(observed, expected)
+    if bad:
+        return False, bad
+    ok, why, where = _close(observed, expected, atol, rtol, ())
+    if ok or not where:
+        return ok, why
+    if len(where) == 1:
+        return False, f"第 {where[0]} 个元素：{why}"
+    return False, f"位置 {tuple(where)}（从 1 开始计数）：{why}"
+
+
+def _close(observed, expected, atol, rtol, where):
     if isinstance(expected, list):
-        if not isinstance(observed, list):
-            return False, f"应返回形状为 {shape_of(expected)} 的数组/列表，实际得到标量"
-        if len(observed) != len(expected):
-            return False, (f"形状不符：期望 {shape_of(expected)}，"
-                           f"实际 {shape_of(observed) or ('长度 %d' % len(observed))}")
         for i, (o, e) in enumerate(zip(observed, expected)):
-            ok, why = close(o, e, atol, rtol)
+            ok, why, at = _close(o, e, atol, rtol, where + (i + 1,))
             if not ok:
-                return False, f"第 {i} 个元素：{why}" if not why.startswith("第") else f"[{i}] {why}"
-        return True, ""
-    if isinstance(observed, list):
-        return False, f"应返回一个数（标量），实际得到形状 {shape_of(observed)} 的列表"
+                return False, why, at
+        return True, "", where
+    ok, why = _close_scalar(observed, expected, atol, rtol)
+    return ok, why, where
+
+
+def _close_scalar(observed, expected, atol, rtol) -> tuple[bool, str]:
     if expected is None or isinstance(expected, str):
-        return (observed == expected), f"期望 {expected!r}，实际 {observed!r}"
+        return (observed == expected), f"期望 {expected!r}，实际 {fmt(observed)}"
     if not isinstance(observed, float):
-        return False, f"期望数值 {expected:.6g}，实际得到 {observed!r}"
+        return False, f"期望数值 {expected:.6g}，实际得到 {fmt(observed)}"
     if math.isnan(expected):
         return math.isnan(observed), f"期望 NaN，实际 {observed:.6g}"
     if math.isnan(observed) or math.isinf(observed) != math.isinf(expected):
-        return False, f"期望 {expected:.6g}，实际 {observed}"
+        return False, f"期望 {expected:.6g}，实际 {observed:.6g}"
     if math.isinf(expected):
         return observed == expected, f"期望 {expected}，实际 {observed}"
     diff = abs(observed - expected)
@@ -127,12 +166,16 @@ def short(value, limit: int = 80) -> str:
     if isinstance(value, float):
         text = f"{value:.6g}"
     elif isinstance(value, list):
-        flat = np.asarray(value, dtype=object).ravel().tolist() if shape_of(value) else value
+        flat = _flatten(value)
         head = ", ".join(f"{v:.4g}" if isinstance(v, float) else repr(v) for v in flat[:6])
-        text = f"形状 {shape_of(value)} [{head}{', …' if len(flat) > 6 else ''}]"
+        text = f"形状 {describe_shape(shape_of(value))} [{head}{', …' if len(flat) > 6 else ''}]"
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _flatten(x) -> list:
+    return [y for v in x for y in _flatten(v)] if isinstance(x, list) else [x]
 
 
 def rel_error(a, b, eps: float = 1e-12) -> float:

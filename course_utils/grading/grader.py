@@ -1,15 +1,21 @@
-"""``python -m course_utils.grading grade``: grade a folder of submitted notebooks.
+"""``python -m course_utils.grading grade``: grade a folder (or one file) of submitted notebooks.
 
-Outputs in ``--out``: ``grades.csv`` (one row per submission), ``feedback/<name>.md`` (Chinese
-feedback per learner; hidden tests are named by their description only, never shown as code or
-with their expected values) and ``grading.log``.
+Submissions are found by :func:`find_submissions` (recursive; the learner id is the first folder
+under the submissions folder, else the file stem; every file not graded is listed with its
+reason). Outputs in ``--out`` (written to a temporary folder first, then swapped in, so no stale
+file of an earlier run survives):
+
+* ``grades.csv`` — one row per learner: ``learner, submission, q1, …, total, max, status``;
+* ``feedback/<learner>.md`` — Chinese feedback (hidden cases by description only);
+* ``results.json`` — everything above, machine-readable (see :func:`grade`);
+* ``grading.log`` — for the teacher: skipped files, per-question status, sandbox measures.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,40 +23,15 @@ import time
 from pathlib import Path
 
 from .build import expected_values
-from .compare import close, describe_tolerance, short
-from .harness import definitions
-from .source import cell_source, find_assignment, marker_of
-from .submissions import find_submissions
+from .feedback import score_question, write_outputs
+from .source import find_assignment
+from .submissions import find_submissions, read_submission
 
-__all__ = ["WorkerPool", "find_submissions", "grade", "submission_statements"]
-
-MAX_NOTEBOOK_BYTES = 20 << 20
+__all__ = ["UsageError", "WorkerPool", "find_submissions", "grade"]
 
 
-def submission_statements(path: Path) -> tuple[list[str], list[str]]:
-    """Learner definitions from every code cell, in notebook order (later ones win), plus notes."""
-    notes, stmts = [], []
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return [], [f"文件过大（超过 {MAX_NOTEBOOK_BYTES >> 20} MB），未评分"]
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nb["cells"]
-        if not isinstance(cells, list):
-            raise TypeError
-    except Exception:  # noqa: BLE001
-        return [], ["无法读取该文件：不是有效的 .ipynb 笔记本（JSON 损坏或缺少 cells）"]
-    for i, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        try:
-            if marker_of(cell)[0] in ("public", "hidden"):
-                continue
-            stmts += definitions(cell_source(cell))
-        except SyntaxError as exc:
-            notes.append(f"第 {i + 1} 个单元有语法错误（第 {exc.lineno} 行），已跳过该单元")
-        except Exception:  # noqa: BLE001 - malformed cell (wrong types, too deep, ...)
-            notes.append(f"第 {i + 1} 个单元格式错误或无法解析，已跳过")
-    return stmts, notes
+class UsageError(ValueError):
+    """Bad arguments to :func:`grade` (Chinese message naming the parameter); the CLI exits 2."""
 
 
 class Worker:
@@ -126,68 +107,67 @@ class WorkerPool:
         self.close()
 
 
-def _score(question, records, reply):
-    """Points and feedback lines for one question."""
-    cases = (reply or {}).get("cases", {})
-    passed, lines = 0, []
-    for i, spec in enumerate(records):
-        rec = cases.get(str(i))
-        label = "隐藏测试" if spec["hidden"] else "公开测试"
-        if not isinstance(rec, dict):
-            ok, why = False, "未得到结果（进程在此前终止）"
-        elif rec.get("ok") is True:
-            ok, why = close(_plain(rec.get("value")), spec["expected"], spec["atol"], spec["rtol"])
-            if not ok and spec["hidden"]:
-                why = f"结果与参考答案不符（{describe_tolerance(spec['atol'], spec['rtol'])}）"
-            elif not ok:
-                why += f"；你的结果 {short(_plain(rec.get('value')))}"
-        else:
-            ok, why = False, str(rec.get("error", "出错"))[:300]
-        passed += ok
-        lines.append(f"- {'✅' if ok else '❌'} {label}：{spec['desc']}" + ("" if ok else f" —— {why}"))
-    n = len(records)
-    return round(question.points * passed / n, 2) if n else 0.0, lines
-
-
-def _plain(v):
-    """Re-validate a value coming back from the child: only floats, None, str and lists."""
-    if isinstance(v, bool) or v is None:
-        return None if v is None else float(v)
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        return v[:200]
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return None
-
-
 def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0,
           mem_mb=1024, echo=print, pool: WorkerPool | None = None,
-          namespaces: bool = True) -> list[dict]:
-    """Grade every ``*.ipynb`` in ``submissions``; write the outputs to ``out``; return the rows.
+          namespaces: bool = True, selection=None, shard=None) -> list[dict]:
+    """Grade the notebooks under ``submissions``; write the outputs to ``out``; return the rows.
 
+    Rows: ``{"learner", "submission", <qid>: points, …, "total", "max", "status"}`` in learner
+    order (the same as ``grades.csv``). ``selection=(found, skipped)`` grades exactly the given
+    output of :func:`find_submissions` instead of searching ``submissions`` again;
+    ``shard=(i, n)`` grades only that shard of the learners (:mod:`.shards`; ``shard.json`` is
+    written in every case).
+
+    ``out/results.json`` holds every detail::
+
+        {"assignment": {"id", "slug", "title", "max", "questions": [{"id", "function", "points"}]},
+         "submissions": [{"learner", "submission" (path relative to the submissions folder),
+                          "total", "max", "status" ("正常" or the notes joined by "；"),
+                          "flags" (e.g. ["作业编号不符"]), "notes", "graded" (False: unreadable),
+                          "seconds",
+                          "questions": {qid: {"score", "max", "status", "notes",
+                                              "cases": [{"desc", "visibility" ("public"/"hidden"),
+                                                         "weight", "max", "score", "passed",
+                                                         "feedback" (Chinese, "" when passed)}]}}}],
+         "skipped": [{"path", "reason"}]}
+
+    Raises :class:`UsageError` for bad arguments, a missing or empty submissions path, an unknown
+    assignment, or ``out`` being a file or a non-empty folder that is not a grader output.
     ``namespaces=False`` disables the namespace/mount/privilege layer (the audit-hook fallback of
     machines without namespaces); meant for tests.
     """
     t_start = time.monotonic()
     if not (int(jobs) >= 1 and float(timeout) > 0 and int(mem_mb) >= 64):
-        raise ValueError(f"参数错误：jobs（并行进程数）须 ≥ 1、timeout（秒）须 > 0、mem_mb 须 ≥ 64，"
+        raise UsageError(f"参数错误：jobs（并行进程数）须 ≥ 1、timeout（秒）须 > 0、mem_mb 须 ≥ 64，"
                          f"收到 jobs={jobs!r}, timeout={timeout!r}, mem_mb={mem_mb!r}")
     out = Path(out)
-    found, skipped = find_submissions(submissions, exclude=[out])
+    _check_out(out)
+    if selection is None:
+        if not Path(submissions).exists():
+            raise UsageError(f"提交路径 submissions 不存在：{submissions}")
+        selection = find_submissions(submissions, exclude=[out])
+    found, skipped = selection
+    from .shards import select, write_manifest
+
+    for p, why in skipped:
+        echo(f"跳过 {p}：{why}")
+    if not found:
+        raise UsageError(f"在 submissions（{submissions}）中没有找到可评分的 .ipynb 笔记本"
+                         + (f"（跳过了 {len(skipped)} 个文件或目录，见上）" if skipped else ""))
+    found, shard_info = select(found, shard)  # a shard may be empty (fewer learners than shards)
     source_dir = Path(source_dir or _default_sources()).resolve()
-    a = find_assignment(source_dir, assignment)
+    try:
+        a = find_assignment(source_dir, assignment)
+    except FileNotFoundError as exc:
+        raise UsageError(f"参数 assignment 有误：{exc}") from None
     expected = expected_values(a)
-    subs = [p for _, p in found]
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
     protect = sorted({str(source_dir), str(Path(submissions).resolve()), str(out.resolve())})
     qspecs = [{"id": q.id, "function": q.function, "tests": q.test_sources(True)}
               for q in a.questions.values()]
-    results: dict[str, dict] = {}
-    queue = list(enumerate(subs))
-    lock = threading.Lock()
-
+    root = Path(submissions)
+    subs = [read_submission(learner, path) for learner, path in found]
+    replies: dict[str, tuple] = {}
+    queue, lock = list(subs), threading.Lock()
     own_pool = pool is None
     pool = pool or WorkerPool(jobs)
 
@@ -197,15 +177,10 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
             with lock:
                 if not queue:
                     break
-                _, path = queue.pop(0)
-            t0 = time.monotonic()
-            try:
-                stmts, notes = submission_statements(path)
-            except Exception as exc:  # noqa: BLE001 - never lose the batch for one file
-                stmts, notes = [], [f"无法处理该文件（{type(exc).__name__}），未评分"]
-            reply = None
-            if stmts or not notes:
-                job = {"statements": stmts, "questions": qspecs, "timeout": float(timeout),
+                sub = queue.pop(0)
+            t0, reply, notes = time.monotonic(), None, []
+            if sub.seen is not None:
+                job = {"statements": sub.statements, "questions": qspecs, "timeout": float(timeout),
                        "mem_mb": int(mem_mb), "protect": protect, "namespaces": namespaces}
                 reply = worker.run(job, len(qspecs) * (timeout + 10) + 60)
                 if reply is None:  # the worker itself died: restart it for the next submission
@@ -213,69 +188,91 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
                     worker.close()
                     worker = pool.acquire()
             with lock:
-                results[path.name] = {"reply": reply or {}, "notes": notes,
-                                      "seconds": time.monotonic() - t0}
+                replies[sub.learner] = (reply or {}, notes, time.monotonic() - t0)
         pool.release(worker)
 
-    threads = [threading.Thread(target=work) for _ in range(max(1, min(int(jobs), len(subs) or 1)))]
+    threads = [threading.Thread(target=work) for _ in range(min(int(jobs), len(subs)))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     if own_pool:
         pool.close()
-    rows = _write_outputs(a, expected, subs, results, out)
-    _write_log(a, subs, results, rows, out, time.monotonic() - t_start, jobs, timeout, mem_mb)
-    echo(f"作业 {a.id}：已评分 {len(rows)} 份提交，用时 {time.monotonic() - t_start:.1f} 秒；"
-         f"结果在 {out}")
+    results = [_result(a, expected, sub, *replies[sub.learner], root) for sub in subs]
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    rows = write_outputs(tmp, a, results, skipped)
+    write_manifest(tmp, a, shard_info, {"timeout": float(timeout), "mem_mb": int(mem_mb)})
+    seconds = time.monotonic() - t_start
+    _write_log(tmp, a, results, skipped, replies, seconds, jobs, timeout, mem_mb)
+    _swap(tmp, out)
+    echo(f"作业 {a.id}：已评分 {len(rows)} 份提交（跳过 {len(skipped)} 个文件或目录），"
+         f"用时 {seconds:.1f} 秒；结果在 {out}")
     return rows
 
 
-def _write_outputs(a, expected, subs, results, out):
-    rows = []
-    qids = list(a.questions)
-    for path in subs:
-        res = results[path.name]
-        row = {"submission": path.name}
-        lines = [f"# 评分反馈：{a.title}", "", f"提交文件：`{path.name}`", ""]
-        body = []
-        for qid in qids:
-            q = a.questions[qid]
-            reply = res["reply"].get(qid)
-            pts, fb = _score(q, expected[qid], reply)
-            row[qid] = pts
-            body += [f"## {qid} · `{q.function}`：{pts:g} / {q.points:g} 分", ""] + fb
-            status = (reply or {}).get("status", "未运行")
-            if status != "完成":
-                body.append(f"- ⚠️ 评分进程：{status}")
-            body += [f"- ⚠️ {n}" for n in (reply or {}).get("notes", [])[:5]] + [""]
-        row["total"] = round(sum(row[q] for q in qids), 2)
-        row["max"] = a.max_points
-        row["status"] = "；".join(res["notes"]) or "正常"
-        lines += [f"**总分：{row['total']:g} / {a.max_points:g}**", ""]
-        lines += [f"> 注意：{n}" for n in res["notes"]] + ([""] if res["notes"] else [])
-        lines += body
-        lines.append("说明：公开测试即笔记本中 check() 运行的测试；隐藏测试只给出说明，不公开代码。")
-        (out / "feedback" / (path.stem + ".md")).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        rows.append(row)
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=["submission", *qids, "total", "max", "status"])
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return rows
+def _check_out(out: Path) -> None:
+    if out.is_file():
+        raise UsageError(f"输出目录 out 是一个已存在的文件：{out}（请指定一个目录）")
+    if out.is_dir() and any(out.iterdir()) and not any(
+            (out / name).exists() for name in ("grades.csv", "shard.json", "results.json")):
+        raise UsageError(f"输出目录 out 已存在且不是评分结果目录（没有 grades.csv）：{out}；"
+                         "为避免覆盖其他文件，请指定新的目录")
 
 
-def _write_log(a, subs, results, rows, out, seconds, jobs, timeout, mem_mb):
-    lines = [f"作业 {a.id}（{a.path.name}）：{len(subs)} 份提交，jobs={jobs}，"
-             f"每题超时 {timeout:g} s，内存上限 {mem_mb} MB，总用时 {seconds:.1f} s"]
-    for path, row in zip(subs, rows):
-        res = results[path.name]
-        lines.append(f"== {path.name}：{row['total']:g} / {row['max']:g}（{res['seconds']:.1f} s）")
-        lines += [f"   注意：{n}" for n in res["notes"]]
-        for qid, reply in sorted(res["reply"].items()):
-            lines.append(f"   {qid}: {reply.get('status')}（{reply.get('seconds', 0):.2f} s）；隔离：{'、'.join(reply.get('sandbox', []))}")
-            tail = (reply.get("tail") or "").strip()
+def _swap(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` (the previous results disappear completely)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _result(a, expected, sub, reply, notes, seconds, root: Path) -> dict:
+    notes = sub.notes + notes
+    flags = []
+    if sub.assignment_id is not None and sub.assignment_id != a.id:
+        flags.append("作业编号不符")
+        notes.insert(0, f"作业编号不符：这份笔记本标明属于作业 {sub.assignment_id}，"
+                        f"却按作业 {a.id} 评分（请确认提交的是否是正确的作业）")
+    questions = {}
+    for q in a.questions.values():
+        r = score_question(q, expected[q.id], reply.get(q.id))
+        if sub.seen is not None:
+            for name, cells in sub.seen.duplicates([q.function]).items():
+                r["notes"].append(f"函数 {name} 在第 {'、'.join(map(str, cells))} 个单元中都有定义："
+                                  f"评分只使用最后一个（第 {cells[-1]} 个单元）")
+            for name, (cell, text) in sub.seen.unseen_globals(q.function).items():
+                r["notes"].append(f"{q.function} 用到的 {name} 由第 {cell} 个单元的 `{text}` 定义，"
+                                  "该语句含函数调用或不是赋值，评分时不执行，所以评分时 "
+                                  f"{name} 不存在（可写成常量赋值，或移到函数内部）")
+        r["notes"] += [str(n) for n in (reply.get(q.id) or {}).get("notes", [])[:5]]
+        questions[q.id] = r
+    try:
+        rel = str(sub.path.relative_to(root)) if root.is_dir() else sub.path.name
+    except ValueError:
+        rel = str(sub.path)
+    total = round(sum(r["score"] for r in questions.values()), 2)
+    return {"learner": sub.learner, "submission": rel, "total": total, "max": a.max_points,
+            "status": "；".join(notes) or "正常", "flags": flags, "notes": notes,
+            "graded": sub.seen is not None, "seconds": round(seconds, 2), "questions": questions}
+
+
+def _write_log(out, a, results, skipped, replies, seconds, jobs, timeout, mem_mb):
+    lines = [f"作业 {a.id}（{a.path.name}）：{len(results)} 份提交，跳过 {len(skipped)} 个文件或目录，"
+             f"jobs={jobs}，每题超时 {timeout:g} s，内存上限 {mem_mb} MB，总用时 {seconds:.1f} s"]
+    lines += [f"跳过：{p}：{why}" for p, why in skipped]
+    for r in results:
+        reply = replies[r["learner"]][0]
+        lines.append(f"== {r['learner']}（{r['submission']}）：{r['total']:g} / {r['max']:g}"
+                     f"（{r['seconds']:.1f} s）")
+        lines += [f"   注意：{n}" for n in r["notes"]]
+        for qid, rep in sorted(reply.items()):
+            lines.append(f"   {qid}: {rep.get('status')}（{rep.get('seconds', 0):.2f} s）；"
+                         f"隔离：{'、'.join(rep.get('sandbox', []))}")
+            tail = (rep.get("tail") or "").strip()
             if tail:
                 lines.append("   输出末尾：" + tail[-400:].replace("\n", "\n   | "))
     (out / "grading.log").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -15,8 +15,13 @@ Rules (also in ``assignments/README.md``):
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .cells import Seen, analyse
+from .source import cell_source, marker_of
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
@@ -91,3 +96,55 @@ def _walk(root: Path, folder: Path, excluded, found, skipped) -> None:
             rel = p.relative_to(root)
             learner = rel.parts[0] if len(rel.parts) > 1 else _stem(entry.name)
             found.append((learner, p))
+
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+
+
+@dataclass
+class Submission:
+    """One submitted notebook as the grader sees it (``seen`` is ``None`` when unreadable)."""
+
+    learner: str
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    seen: Seen | None = None
+    assignment_id: str | None = None
+
+    @property
+    def statements(self) -> list[str]:
+        return self.seen.statements if self.seen else []
+
+
+def read_submission(learner: str, path) -> Submission:
+    """Parse a notebook: the grader's view of its code cells (cells numbered from 1), its notes."""
+    path = Path(path)
+    sub = Submission(learner, path)
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            sub.notes.append(f"文件过大（超过 {MAX_NOTEBOOK_BYTES >> 20} MB），未评分")
+            return sub
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+        if not isinstance(cells, list):
+            raise TypeError
+    except Exception:  # noqa: BLE001
+        sub.notes.append("无法读取该文件：不是有效的 .ipynb 笔记本（JSON 损坏或缺少 cells），未评分")
+        return sub
+    meta = nb.get("metadata") if isinstance(nb, dict) else None
+    info = meta.get("course_assignment") if isinstance(meta, dict) else None
+    if isinstance(info, dict) and isinstance(info.get("id"), str):
+        sub.assignment_id = info["id"][:20]
+    code = []
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        try:
+            if marker_of(cell)[0] in ("public", "hidden"):
+                continue
+            code.append((i + 1, cell_source(cell)))
+        except Exception:  # noqa: BLE001 - malformed cell (wrong types, ...)
+            sub.notes.append(f"第 {i + 1} 个单元格式错误或无法解析，已跳过")
+    sub.seen = analyse(code)
+    sub.notes += sub.seen.notes
+    return sub

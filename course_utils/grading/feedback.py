@@ -1,0 +1,129 @@
+"""Scoring of the observed values and the grader's outputs (grades.csv, feedback/, results.json).
+
+Points split by case weight: a question worth ``P`` points whose cases have weights
+``w_1 … w_n`` (default 1 each, ``@case(..., weight=2)`` to change) gives case ``i`` the share
+``P · w_i / Σw``; the question's score is ``P · (Σ weights of passed cases) / Σw``, rounded to
+two decimals. A case passes only when its observed value matches the reference solution's.
+
+Hidden cases never reveal their inputs: a value mismatch says only "不符" (or, for a wrong
+shape, the two shapes), an exception shows its type and the learner's own line, never its text.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .compare import close, describe_tolerance, shape_mismatch, short
+
+OWN_MESSAGES = ("notimpl", "missing", "convert")
+
+
+def score_question(question, records, reply) -> dict:
+    """``{"score", "max", "status", "notes", "cases": [...]}`` for one question of one learner."""
+    reply = reply or {}
+    cases = reply.get("cases", {}) if isinstance(reply.get("cases"), dict) else {}
+    total_w = sum(r.get("weight", 1.0) for r in records) or 1.0
+    out, passed_w, notes = [], 0.0, []
+    for i, spec in enumerate(records):
+        ok, why = _judge(spec, cases.get(str(i)))
+        if why == "output" and not any("输出过多" in n for n in notes):
+            notes.append("输出过多：打印的内容超过了 16 MB 的上限，此后的打印都会失败，相关测试不计分"
+                         "（请删除函数中的 print）")
+        w = spec.get("weight", 1.0)
+        passed_w += w if ok else 0.0
+        share = question.points * w / total_w
+        out.append({"desc": spec["desc"], "visibility": "hidden" if spec["hidden"] else "public",
+                    "weight": w, "max": round(share, 4), "score": round(share, 4) if ok else 0.0,
+                    "passed": ok, "feedback": "" if why == "output" else why})
+    return {"score": round(question.points * passed_w / total_w, 2), "max": question.points,
+            "status": reply.get("status", "未运行"), "notes": notes, "cases": out}
+
+
+def _judge(spec, rec) -> tuple[bool, str]:
+    hidden = spec["hidden"]
+    if not isinstance(rec, dict):
+        return False, "未得到结果（评分进程已终止，见本题的评分进程状态）"
+    if rec.get("ok") is True:
+        value = plain(rec.get("value"))
+        ok, why = close(value, spec["expected"], spec["atol"], spec["rtol"])
+        if ok:
+            return True, ""
+        if hidden:
+            return False, (shape_mismatch(value, spec["expected"])
+                           or f"结果与参考答案不符（{describe_tolerance(spec['atol'], spec['rtol'])}）")
+        return False, f"{why}；你的结果 {short(value)}"
+    kind = rec.get("kind")
+    if kind == "output":
+        return False, "output"
+    if not hidden or kind in OWN_MESSAGES:
+        return False, str(rec.get("error", "出错"))[:300]
+    name = str(rec.get("type") or "异常")[:60]
+    line = str(rec.get("line") or "")[:120]
+    where = (f"，出错的是你的代码行 `{line}`" if line
+             else "，出错位置在测试代码中（请检查返回值的类型、形状和个数）")
+    return False, f"抛出 {name}{where}（隐藏测试不显示错误信息，以免泄露测试输入）"
+
+
+def plain(v):
+    """Re-validate a value coming back from the child: only floats, None, str and lists."""
+    if isinstance(v, bool) or v is None:
+        return None if v is None else float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        return v[:200]
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return None
+
+
+def markdown(a, result: dict) -> str:
+    """The learner's feedback page (Chinese)."""
+    lines = [f"# 评分反馈：{a.title}", "", f"提交文件：`{result['submission']}`", "",
+             f"**总分：{result['total']:g} / {result['max']:g}**", ""]
+    lines += [f"> 注意：{n}" for n in result["notes"]] + ([""] if result["notes"] else [])
+    for qid, q in result["questions"].items():
+        fn = a.questions[qid].function
+        if not result["graded"]:
+            lines += [f"## {qid} · `{fn}`：0 / {q['max']:g} 分（未评分，见上面的注意事项）", ""]
+            continue
+        lines += [f"## {qid} · `{fn}`：{q['score']:g} / {q['max']:g} 分", ""]
+        lines += [f"- ⚠️ {n}" for n in q["notes"]]
+        for c in q["cases"]:
+            label = "隐藏测试" if c["visibility"] == "hidden" else "公开测试"
+            weight = f"（权重 {c['weight']:g}）" if c["weight"] != 1 else ""
+            tail = f" —— {c['feedback']}" if c["feedback"] and not c["passed"] else ""
+            lines.append(f"- {'✅' if c['passed'] else '❌'} {label}{weight}：{c['desc']}{tail}")
+        if q["status"] != "完成":
+            lines.append(f"- ⚠️ 评分进程：{q['status']}")
+        lines.append("")
+    lines.append("说明：公开测试即笔记本中 check() 运行的测试；隐藏测试只给出说明，不公开代码、输入和期望值。")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(out: Path, a, results: list[dict], skipped) -> list[dict]:
+    """Write grades.csv, feedback/<learner>.md and results.json into ``out``; return the rows."""
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    qids = list(a.questions)
+    rows = []
+    for r in results:
+        row = {"learner": r["learner"], "submission": r["submission"],
+               **{q: r["questions"][q]["score"] for q in qids},
+               "total": r["total"], "max": r["max"], "status": r["status"]}
+        rows.append(row)
+        (out / "feedback" / f"{r['learner']}.md").write_text(markdown(a, r), encoding="utf-8")
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["learner", "submission", *qids, "total", "max", "status"])
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
+    doc = {"assignment": {"id": a.id, "slug": a.slug, "title": a.title, "max": a.max_points,
+                          "questions": [{"id": q.id, "function": q.function, "points": q.points}
+                                        for q in a.questions.values()]},
+           "submissions": results,
+           "skipped": [{"path": str(p), "reason": why} for p, why in skipped]}
+    (out / "results.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
+                                      encoding="utf-8")
+    return rows
