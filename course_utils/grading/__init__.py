@@ -10,7 +10,7 @@ Teachers: ``python -m course_utils.grading release`` and
 (see ``assignments/README.md``).
 """
 
-from .check import check
 from .compare import numerical_grad, rel_error, to_plain
+from .selfcheck import check
 
 __all__ = ["check", "numerical_grad", "rel_error", "to_plain"]
