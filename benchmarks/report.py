@@ -157,6 +157,18 @@ RENDER = {"throughput": throughput, "train": train, "accuracy": accuracy,
           "notebooks": notebooks, "imports": imports}
 
 
+def _reference_line(meta: dict, secs: dict) -> str:
+    """The reference venv's torch: from the meta data, else from the rows measured in it."""
+    version = meta.get("torch_reference_venv")
+    if not version:
+        seen = {r.get("torch") for s in secs.values() if isinstance(s, dict)
+                for r in s.get("rows", []) if isinstance(r, dict) and r.get("label") == "d2l"}
+        version = ", ".join(sorted(v for v in seen if v)) or None
+    if not version:
+        return "本次运行没有用到参考环境 `benchmarks/.venv-d2l`"
+    return f"参考环境 `benchmarks/.venv-d2l` {version}（d2l + torchvision 0.29.1）"
+
+
 def render(results: dict) -> str:
     m = results.get("meta", {})
     secs = results.get("sections", {})
@@ -167,8 +179,7 @@ def render(results: dict) -> str:
            f"- 日期：{', '.join(runs) or m.get('run')}"
            + ("（各节来自不同的运行，见各节的测量时间）" if len(runs) > 1 else ""),
            f"- CPU：{m.get('cpu')}，{m.get('cores')} 核；torch 线程数 {m.get('threads')}",
-           f"- torch：课程环境 `.venv` {m.get('torch_course_venv')}；参考环境 "
-           f"`benchmarks/.venv-d2l` {m.get('torch_reference_venv')}（d2l + torchvision 0.29.1）",
+           f"- torch：课程环境 `.venv` {m.get('torch_course_venv') or '未知'}；" + _reference_line(m, secs),
            f"- Python {m.get('python')}，{m.get('os')}，提交 {m.get('git_commit')}",
            "- 每次测量都在新的子进程里进行，并记下开始与结束时的 1 分钟平均负载：负载明显高于核数时，"
            "数字受其他进程干扰。",

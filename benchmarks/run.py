@@ -205,13 +205,18 @@ class Bench:
         return {"rows": rows, "airfoil": air}
 
 
+def torch_version(py) -> str | None:
+    """``torch.__version__`` as the interpreter ``py`` sees it (None when it cannot import torch)."""
+    try:
+        out = subprocess.run([str(py), "-c", "import torch; print(torch.__version__)"],
+                             capture_output=True, text=True, timeout=120).stdout.strip()
+    except Exception:
+        return None
+    return out or None
+
+
 def machine_facts(threads: int) -> dict:
-    def ver(py):
-        try:
-            return subprocess.run([py, "-c", "import torch; print(torch.__version__)"],
-                                  capture_output=True, text=True, timeout=120).stdout.strip()
-        except Exception:
-            return None
+    ver = torch_version
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                          text=True).stdout.strip()
     return {"cpu": common.cpu_model(), "cores": len(os.sched_getaffinity(0))
@@ -277,6 +282,9 @@ def main(argv=None) -> int:
             sec.update(run=run_id, started=started, seconds=round(time.perf_counter() - t0, 1),
                        load_start=load0, load_end=loadavg(), quick=a.quick)
             results["sections"][name] = sec
+            if results["meta"].get("torch_reference_venv") is None and d2l_env.PY.exists():
+                # the reference venv is built lazily by the first section that needs it
+                results["meta"]["torch_reference_venv"] = torch_version(d2l_env.PY)
             json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1))
             (a.out / "RESULTS.md").write_text(report.render(results))
             log(f"{name} 完成（{sec['seconds']:.0f} s）")

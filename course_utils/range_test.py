@@ -1,4 +1,4 @@
-"""The learning-rate range test (Smith 2015/2017) and the chapter's small BN CNN.
+"""The learning-rate range test (Smith 2015/2017).
 
 ``lr_range_test`` raises the LR exponentially from ``start_lr`` to ``end_lr`` over ``num_iter``
 minibatches, records an exponentially smoothed loss, stops when the loss diverges, and restores
@@ -14,17 +14,6 @@ import math
 import numpy as np
 import torch
 from torch import nn
-
-
-def small_bn_cnn(num_classes: int = 10, *, width: int = 16) -> nn.Sequential:
-    """A small CNN with batch norm for 1×28×28 inputs (two stride-2 convolutions, cheap on CPU)."""
-    if isinstance(width, bool) or not isinstance(width, int) or width <= 0:
-        raise ValueError(f"width 必须是正整数，收到 {width!r}")
-    w = width
-    return nn.Sequential(
-        nn.Conv2d(1, w, 3, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU(),       # 14×14
-        nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),  # 7×7
-        nn.Flatten(), nn.Linear(2 * w * 7 * 7, num_classes))
 
 
 def _check_positive(name, value):

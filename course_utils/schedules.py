@@ -5,7 +5,7 @@ hyper-parameters, and returns the learning rate (a float for an int step, an arr
 ``lambda_lr`` turns any of them into a per-batch ``torch.optim.lr_scheduler.LambdaLR``;
 ``record_lrs`` records the LR curve of any real PyTorch scheduler and ``plot_lr_curves`` draws
 several curves on one axes. The chapter's figures and slider panels live in
-``course_utils.schedule_demos``.
+``course_utils.demos.ch1_lr_schedules``.
 """
 
 from __future__ import annotations

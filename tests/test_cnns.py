@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from course_utils.models.batchnorm import BatchNorm
-from course_utils.models.lenet import lenet
+from course_utils.models.cnns import lenet, small_bn_cnn
 
 
 @pytest.mark.parametrize("bn,impl,act", [(False, "scratch", "sigmoid"), (True, "scratch", "relu"),
@@ -67,3 +67,10 @@ def test_fit_bn_lenet_two_epochs_on_fashion_mnist():
     print(f"2 epochs: {time.perf_counter() - start:.1f} s, test acc {hist.test_acc}")
     assert not hist.diverged
     assert hist.test_acc[-1] > 0.80
+
+
+def test_small_bn_cnn_shapes():
+    net = small_bn_cnn()
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ValueError, match="width"):
+        small_bn_cnn(width=0)

@@ -1,9 +1,9 @@
-"""Tests for course_utils.schedule_demos: slider panels driven headless, static figures, table."""
+"""Tests for course_utils.demos.ch1_lr_schedules: slider panels driven headless, static figures, table."""
 
 import numpy as np
 import pytest
 
-from course_utils import schedule_demos as demos
+from course_utils.demos import ch1_lr_schedules as demos
 from course_utils.train import History
 
 

@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import bn_demos as d  # noqa: E402
-from course_utils.models.lenet import lenet  # noqa: E402
+from course_utils.demos import ch2_batch_norm as d  # noqa: E402
+from course_utils.models.cnns import lenet  # noqa: E402
 from course_utils.widgets import float_slider, int_slider, interactive, log_slider  # noqa: E402
 
 

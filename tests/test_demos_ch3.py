@@ -6,9 +6,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils import arch_demos, widgets  # noqa: E402
-from course_utils.models.densenet import densenet  # noqa: E402
-from course_utils.models.resnet import resnet18  # noqa: E402
+from course_utils import widgets  # noqa: E402
+from course_utils.demos import ch3_resnet_densenet as arch_demos  # noqa: E402
+from course_utils.models.densenets import densenet  # noqa: E402
+from course_utils.models.resnets import resnet18  # noqa: E402
 from course_utils.train import History  # noqa: E402
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.models.densenet import DenseBlock, conv_block, densenet, transition_block
+from course_utils.models.densenets import DenseBlock, conv_block, densenet, transition_block
 from course_utils.models.summary import count_parameters
 
 

@@ -7,6 +7,7 @@ from torch import nn
 
 from course_utils import range_test as rt
 from course_utils.data import TensorLoader
+from course_utils.models import small_bn_cnn
 
 
 def _problem(n=512, seed=0):
@@ -32,7 +33,7 @@ def _snapshot(model, opt):
 ])
 def test_range_test_restores_model_and_optimizer_exactly(make_opt, warm):
     torch.manual_seed(0)
-    model = rt.small_bn_cnn(4, width=4)
+    model = small_bn_cnn(4, width=4)
     opt = make_opt(model.parameters())
     data = _problem()
     loss_fn = nn.CrossEntropyLoss()
@@ -133,10 +134,3 @@ def test_plot_range_test():
     ax = rt.plot_range_test(lrs, losses, suggestion=rt.suggest_lr(lrs, losses))
     assert ax.get_xscale() == "log"
     assert len(ax.patches) == 3
-
-
-def test_small_bn_cnn_shapes():
-    net = rt.small_bn_cnn()
-    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    with pytest.raises(ValueError, match="width"):
-        rt.small_bn_cnn(width=0)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.models.resnet import Residual, plain_cnn, resnet18, small_resnet
+from course_utils.models.resnets import Residual, plain_cnn, resnet18, small_resnet
 from course_utils.models.summary import count_parameters
 
 

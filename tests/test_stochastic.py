@@ -11,7 +11,16 @@ import torch
 
 from course_utils import descent
 from course_utils.data import TensorLoader, synthetic_linear
-from course_utils.descent.sgd import (
+from course_utils.demos.ch5_sgd import (
+    fast_minibatch_sgd,
+    least_squares_loss,
+    make_minibatch_draw,
+    minibatch_panel,
+    noisy_trace_panel,
+    plot_loss_curves,
+    results_table,
+)
+from course_utils.descent.stochastic import (
     constant_lr,
     exponential_lr,
     f_2d,
@@ -25,15 +34,6 @@ from course_utils.descent.sgd import (
     squared_loss,
     train_concise,
     train_minibatch,
-)
-from course_utils.sgd_demos import (
-    fast_minibatch_sgd,
-    least_squares_loss,
-    make_minibatch_draw,
-    minibatch_panel,
-    noisy_trace_panel,
-    plot_loss_curves,
-    results_table,
 )
 
 
@@ -250,7 +250,7 @@ def test_airfoil_runs_reach_d2l_losses(airfoil):
 
 
 def test_package_exports():
-    from course_utils import convex_demos
+    from course_utils.demos import ch4_convex_optimization as convex_demos
 
     assert descent.train_minibatch is train_minibatch
     assert descent.sgd_trace_2d is sgd_trace_2d
@@ -306,7 +306,7 @@ def test_loss_curve_figure_and_table():
 
 
 def test_table_numbers_have_three_significant_digits():
-    from course_utils.sgd_demos import _sig3
+    from course_utils.demos.ch5_sgd import _sig3
 
     assert [_sig3(x) for x in (0.2149, 2.371, 23.18, 230.39, 1061.9)] == \
         ["0.215", "2.37", "23.2", "230", "1062"]
@@ -320,7 +320,7 @@ def test_noisy_trace_slider_changes_with_each_control():
 
 
 def test_noisy_trace_marks_the_biased_zero_point():
-    from course_utils.sgd_demos import draw_noisy_trace
+    from course_utils.demos.ch5_sgd import draw_noisy_trace
 
     def marked(fig):
         return [tuple(np.ravel(line.get_xydata())) for line in fig.axes[0].lines

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils import convex_demos  # noqa: E402
+from course_utils.demos import ch4_convex_optimization as convex_demos  # noqa: E402
 from course_utils.descent import Trace, gd, gd_2d, train_2d  # noqa: E402
 from course_utils.plotting import plot_surface, show_trace, show_trace_2d  # noqa: E402
 

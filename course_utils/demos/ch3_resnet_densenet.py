@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.models.densenet import DenseBlock, densenet
-from course_utils.models.resnet import Residual, _Plain, small_resnet
+from course_utils.models.densenets import DenseBlock, densenet
+from course_utils.models.resnets import Residual, _Plain, small_resnet
 from course_utils.models.summary import count_parameters
 from course_utils.text import display_width
 

@@ -2,7 +2,7 @@
 
 The slider panel needs a redraw well under a second, so :func:`fast_minibatch_sgd` runs minibatch
 SGD for linear regression with the closed-form gradient in NumPy (no autograd). It uses the same
-initialisation and the same shuffled batches as :func:`course_utils.descent.sgd.train_minibatch`
+initialisation and the same shuffled batches as :func:`course_utils.descent.stochastic.train_minibatch`
 for the same seed, so it follows the same trajectory (up to float32 vs float64 rounding).
 """
 
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from course_utils.descent.sgd import _positive_int, f_2d, init_linreg, sgd_trace_2d
+from course_utils.descent.stochastic import _positive_int, f_2d, init_linreg, sgd_trace_2d
 from course_utils.text import display_width, pad
 
 # Learning-rate factors for minibatch SGD as a function of τ = epochs completed (fractional).
@@ -94,7 +94,7 @@ def draw_noisy_trace(schedule="constant", eta=0.1, noise_mean=0.0, steps=50, see
     """Slider draw: one noisy SGD trace on ``x1² + 2·x2²`` with contours; returns the figure.
 
     ``schedule`` is ``'constant'``, ``'exponential'`` or ``'polynomial'`` (per-step factors of
-    :mod:`course_utils.descent.sgd`); ``noise_mean`` = μ ≠ 0 reproduces the biased-gradient bug,
+    :mod:`course_utils.descent.stochastic`); ``noise_mean`` = μ ≠ 0 reproduces the biased-gradient bug,
     and the point (−μ/2, −μ/4) where the expected gradient vanishes is marked.
     """
     import matplotlib.pyplot as plt
@@ -177,7 +177,7 @@ def minibatch_panel(draw, *, batch_size=10, lr=0.05, schedule="constant", num_ep
 def plot_loss_curves(results: dict, *, best=None, ylim=(0.22, 0.45), figsize=(10.0, 3.6)):
     """Loss vs epochs (left) and vs training seconds (right), both on log scales, for several runs.
 
-    ``results`` maps a label to a :class:`course_utils.descent.sgd.TrainResult`; ``best`` (e.g.
+    ``results`` maps a label to a :class:`course_utils.descent.stochastic.TrainResult`; ``best`` (e.g.
     :func:`least_squares_loss`) adds a dotted reference line. Returns the figure.
     """
     import matplotlib.pyplot as plt

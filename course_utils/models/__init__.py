@@ -1,13 +1,13 @@
 """Models taught in the chapters, importable as ``from course_utils.models import resnet18``.
 
-The names are bound eagerly: a lazy lookup would let the submodules ``densenet`` / ``lenet``
-shadow the functions of the same name.
+Submodules are named after families (``cnns``, ``resnets``, ``densenets``, ``batchnorm``,
+``summary``) so that no exported function or class shares a submodule's name.
 """
 
 from course_utils.models.batchnorm import BatchNorm, batch_norm
-from course_utils.models.densenet import DenseBlock, conv_block, densenet, transition_block
-from course_utils.models.lenet import lenet
-from course_utils.models.resnet import Residual, plain_cnn, resnet18
+from course_utils.models.cnns import lenet, small_bn_cnn
+from course_utils.models.densenets import DenseBlock, conv_block, densenet, transition_block
+from course_utils.models.resnets import Residual, plain_cnn, resnet18
 from course_utils.models.summary import count_parameters, layer_shapes
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "lenet",
     "plain_cnn",
     "resnet18",
+    "small_bn_cnn",
     "transition_block",
 ]

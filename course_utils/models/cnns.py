@@ -1,6 +1,7 @@
-"""LeNet-5 for 28×28 Fashion-MNIST, with optional batch normalization (chapter 2).
+"""Small CNNs for 28×28 Fashion-MNIST: LeNet-5 with optional batch normalization (chapter 2) and
+the small BN-CNN of chapter 1 (``small_bn_cnn``, cheap enough for LR experiments on a CPU).
 
-The same architecture with and without BN (padding 2 on the first convolution, average pooling),
+``lenet`` builds the same architecture with and without BN (padding 2 on the first convolution, average pooling),
 so that an experiment changes only the normalisation: BN goes after each convolution / linear
 layer and before the activation.
 """
@@ -11,7 +12,7 @@ from torch import nn
 
 from course_utils.models.batchnorm import BatchNorm
 
-__all__ = ["lenet"]
+__all__ = ["lenet", "small_bn_cnn"]
 
 _ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}
 _BN_IMPLS = ("scratch", "torch")
@@ -64,3 +65,14 @@ def lenet(*, batch_norm: bool = False, activation: str = "sigmoid", bn_impl: str
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
     return net
+
+
+def small_bn_cnn(num_classes: int = 10, *, width: int = 16) -> nn.Sequential:
+    """A small CNN with batch norm for 1×28×28 inputs (two stride-2 convolutions, cheap on CPU)."""
+    if isinstance(width, bool) or not isinstance(width, int) or width <= 0:
+        raise ValueError(f"width 必须是正整数，收到 {width!r}")
+    w = width
+    return nn.Sequential(
+        nn.Conv2d(1, w, 3, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU(),       # 14×14
+        nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),  # 7×7
+        nn.Flatten(), nn.Linear(2 * w * 7 * 7, num_classes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_utils.models.resnet import _check_int
+from course_utils.models.resnets import _check_int
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:

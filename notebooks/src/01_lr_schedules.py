@@ -47,7 +47,9 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler as S
 
-from course_utils import data, plotting, range_test, schedule_demos, schedules
+from course_utils import data, plotting, range_test, schedules
+from course_utils.demos import ch1_lr_schedules as demos
+from course_utils.models import small_bn_cnn
 from course_utils.train import fit
 
 # %% [markdown]
@@ -98,7 +100,7 @@ runs = {
 }
 rms = {name: np.sqrt((d ** 2).mean(axis=1)) for name, d in runs.items()}
 for name, r in rms.items():
-    print(f"{schedule_demos.pad(name, 24)}RMS 距离：第 40 步 {r[39]:.3g}，最后一步（第 {len(r)} 步）{r[-1]:.3g}")
+    print(f"{demos.pad(name, 24)}RMS 距离：第 40 步 {r[39]:.3g}，最后一步（第 {len(r)} 步）{r[-1]:.3g}")
 
 # %%
 ax = plotting.plot([np.arange(1, len(r) + 1) for r in rms.values()], list(rms.values()),
@@ -271,10 +273,10 @@ makers = {
 curves = {name: schedules.record_lrs(make, N, metrics=plateau_metric) for name, make in makers.items()}
 print(" " * 31 + "".join(f"t={t:<5d}" for t in (0, 10, 30, 50, 99)))
 for name, lrs in curves.items():
-    print(schedule_demos.pad(name, 31) + " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
+    print(demos.pad(name, 31) + " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
 
 # %%
-schedule_demos.plot_scheduler_grid(curves, title="九种调度器的学习率曲线（优化器的初始学习率均为 0.1）");
+demos.plot_scheduler_grid(curves, title="九种调度器的学习率曲线（优化器的初始学习率均为 0.1）");
 
 # %% [markdown]
 # 几点值得注意（数值见上面的输出）：
@@ -452,10 +454,10 @@ print("子类 vs 纯函数:", f"{np.abs(a - c).max():.1e}", "| lambda_lr vs 纯�
 # 参数检查给出的错误信息。下面先用与滑块初始值相同的参数（预热 100 步、保持 200 步、共 1000 步）静态画一次：
 
 # %%
-schedule_demos.draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=200, total_steps=1000);
+demos.draw_warmup_cosine(base_lr=0.1, warmup_steps=100, hold_steps=200, total_steps=1000);
 
 # %%
-panel = schedule_demos.warmup_cosine_panel(hold_steps=200)
+panel = demos.warmup_cosine_panel(hold_steps=200)
 panel
 
 # %% [markdown]
@@ -486,7 +488,7 @@ train_iter, test_iter = data.load_fashion_mnist(
     batch_size, subset=env.pick(smoke=3000, cpu=None, full=None))
 print(f"训练样本 {train_iter.num_examples}，测试样本 {test_iter.num_examples}，每轮 {len(train_iter)} 个批次")
 env.set_seed(0)
-net = range_test.small_bn_cnn()
+net = small_bn_cnn()
 print(net)
 
 # %%
@@ -536,17 +538,17 @@ print("模型参数与 BN 统计量已恢复:", same, "| 优化器状态为空�
 # 用滑块观察 `StepLR` 的 `gamma`/`step_size` 与 SGDR 的 `T_0`/`T_mult`：
 
 # %%
-schedule_demos.draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10);
+demos.draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10);
 
 # %%
-step_panel = schedule_demos.step_lr_panel()
+step_panel = demos.step_lr_panel()
 step_panel
 
 # %%
-schedule_demos.draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2);
+demos.draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2);
 
 # %%
-sgdr_panel = schedule_demos.warm_restarts_panel()
+sgdr_panel = demos.warm_restarts_panel()
 sgdr_panel
 
 # %% [markdown]
@@ -652,7 +654,7 @@ def make_setup(kind):
     """A fresh model, its optimizer, the scheduler of `kind` and how often to step it."""
     env.set_seed(0)
     train_iter.generator.manual_seed(0)   # every run sees the same minibatch order
-    model = range_test.small_bn_cnn()
+    model = small_bn_cnn()
     opt = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, weight_decay=5e-4)
     if kind == "恒定":
         return model, opt, None, "epoch"
@@ -670,11 +672,11 @@ for kind in ("恒定", "阶梯衰减", "预热+余弦", "单周期"):
     model, opt, sched, interval = make_setup(kind)
     histories[kind] = fit(model, train_iter, test_iter, num_epochs=exp_epochs, optimizer=opt,
                           scheduler=sched, scheduler_interval=interval, progress=False)
-    print(f"{schedule_demos.pad(kind, 10)}{histories[kind].summary()}")
+    print(f"{demos.pad(kind, 10)}{histories[kind].summary()}")
 print(f"四次训练共用时 {sum(sum(h.seconds) for h in histories.values()):.0f} s")
 
 # %%
-print(schedule_demos.results_table(histories, target_acc))
+print(demos.results_table(histories, target_acc))
 
 # %%
 steps = np.arange(total)
@@ -686,7 +688,7 @@ lr_curves = {  # the same schedules as pure functions of the step
                                           warmup_steps=steps_per_epoch // 2),
     "单周期": schedules.one_cycle(steps, max_lr=peak_lr, total_steps=total),
 }
-schedule_demos.plot_schedule_comparison(lr_curves, histories, target_acc=target_acc);
+demos.plot_schedule_comparison(lr_curves, histories, target_acc=target_acc);
 
 # %% [markdown]
 # 上表与上图说明了以下几点（单个随机种子、3 轮）：

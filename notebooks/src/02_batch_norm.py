@@ -37,7 +37,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_utils import bn_demos, plotting
+from course_utils import plotting
+from course_utils.demos import ch2_batch_norm as demos
 from course_utils.data import fashion_mnist_arrays, load_fashion_mnist
 from course_utils.models import BatchNorm, lenet
 from course_utils.models import batch_norm as cu_batch_norm  # 课程包版本；下面会内联写一份同名函数
@@ -55,7 +56,7 @@ from course_utils.widgets import int_slider, interactive, log_slider
 # **激活函数**（activation function）给网络带来非线性。sigmoid $\sigma(x)=1/(1+e^{-x})$ 曾是默认选择，但它的导数 $\sigma'(x)=\sigma(x)(1-\sigma(x))$ 最大只有 $0.25$，而且当 $|x|$ 较大时几乎为零——这叫**饱和**（saturation）。反向传播时每经过一个 sigmoid 层，梯度除了乘上权重，还要乘上一个不超过 0.25 的导数因子，层数一多梯度就越来越小，这就是**梯度消失**（vanishing gradient）。tanh 的导数最大为 1，但同样会饱和。ReLU（rectified linear unit）$\max(0,x)$ 在正半轴导数恒为 1，计算也最便宜，是今天的默认选择；LeakyReLU 给负半轴一个小斜率，避免神经元“死亡”；GELU 是 Transformer 中常用的平滑版本。下图左边是函数 $\phi(x)$，右边是用自动微分算出的导数 $\phi'(x)$。
 
 # %%
-fig = bn_demos.plot_activations()
+fig = demos.plot_activations()
 
 # %% [markdown]
 # ### 输入标准化
@@ -84,7 +85,7 @@ print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标�
 # 下面把一批标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
 
 # %%
-fig = bn_demos.plot_init_statistics()
+fig = demos.plot_init_statistics()
 
 # %% [markdown]
 # 逐层数字更直观。`saturated` 对 tanh 是 $|h|>0.99$（导数小于 0.02）的比例，对 ReLU 是输出恰为 0 的比例：
@@ -93,8 +94,8 @@ fig = bn_demos.plot_init_statistics()
 # NBVAL_CHECK_OUTPUT
 for act in ("tanh", "relu"):
     print(f"— {act} 网络：第 1 / 4 / 8 层激活值的标准差，以及第 8 层的 saturated 比例")
-    for init in bn_demos.INITS:
-        s = bn_demos.init_statistics(init, activation=act)
+    for init in demos.INITS:
+        s = demos.init_statistics(init, activation=act)
         stds = "  ".join(f"{s['std'][i]:9.2e}" for i in (0, 3, 7))
         print(f"  {init:7s} {stds}   saturated {s['saturated'][7]:.2f}")
 
@@ -276,10 +277,10 @@ for shape in ((8, 3), (4, 3, 5, 5)):
 # 先画一张默认参数的静态图：
 
 # %%
-fig = bn_demos.draw_running_stats(momentum=0.1, eps=1e-5, batch_size=16)
+fig = demos.draw_running_stats(momentum=0.1, eps=1e-5, batch_size=16)
 
 # %%
-panel = interactive(bn_demos.draw_running_stats,
+panel = interactive(demos.draw_running_stats,
                     momentum=log_slider(0.1, 0.001, 1.0, description="momentum"),
                     eps=log_slider(1e-5, 1e-5, 1.0, description="eps"),
                     batch_size=int_slider(16, 2, 256, description="batch_size"))
@@ -410,12 +411,12 @@ ax.legend(fontsize=9);
 # %%
 X_batch, y_batch = next(iter(test_iter))
 X_batch = X_batch.to(device)
-fig = bn_demos.plot_preactivation_histograms(
+fig = demos.plot_preactivation_histograms(
     {"无 BN": grid_nets[1.0, False], "有 BN": grid_nets[1.0, True]}, X_batch,
     layer_names=["卷积层 1", "卷积层 2", "全连接层 1", "全连接层 2"])
 print("落在灰色区域（|预激活值| > 4）的比例，依次为卷积层 1、卷积层 2、全连接层 1、全连接层 2：")
 for name, net in (("无 BN", grid_nets[1.0, False]), ("有 BN", grid_nets[1.0, True])):
-    pre = bn_demos.collect_preactivations(net, X_batch)
+    pre = demos.collect_preactivations(net, X_batch)
     print(f"  {name}：" + "  ".join(f"{(p.abs() > 4).float().mean().item():.3f}" for p in pre))
 
 # %% [markdown]
@@ -525,7 +526,7 @@ print(f"原测试集，用 20 批原训练数据重新估计："
 # BN 最后一步 $y=\gamma\hat x+\beta$ 是一个（逐通道的）**仿射变换**（affine transformation）。一般地，仿射变换是线性变换加平移：$\mathbf y = A\mathbf x + \mathbf b$。它保持**共线性**（直线仍是直线）、**平行性**（平行线仍平行）和**同一直线上线段长度之比**（中点仍是中点），但一般不保持长度和角度。任何可逆的二维仿射变换都可以分解为平移、缩放、翻转、旋转和剪切（shear）的组合。下图中红色的三个点原本共线且等距，变换后依旧共线、等距：
 
 # %%
-fig = bn_demos.plot_affine_transforms()
+fig = demos.plot_affine_transforms()
 
 # %% [markdown]
 # ## 常见误区

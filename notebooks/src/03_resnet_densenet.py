@@ -47,11 +47,12 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_utils import arch_demos, widgets
+from course_utils import widgets
+from course_utils.demos import ch3_resnet_densenet as demos
 from course_utils.data import TensorLoader, load_fashion_mnist
 from course_utils.models import (DenseBlock, Residual, conv_block, count_parameters, densenet,
                                  layer_shapes, plain_cnn, resnet18, transition_block)
-from course_utils.models.resnet import small_resnet
+from course_utils.models.resnets import small_resnet
 from course_utils.train import OutOfMemoryHelp, fit
 
 print("运行模式:", env.get_mode(), "| 线程数:", torch.get_num_threads())
@@ -200,7 +201,7 @@ rows = layer_shapes(net, (1, 1, 96, 96))
 # 下面的面板把两个量画出来：左图是一个 CIFAR 式残差网络（$3\times 3$ 首层，三个阶段、每阶段 $n$ 个残差块，深度 $6n+2$）每个残差块的参数量，颜色表示阶段，标注是该阶段的输出形状；右图是三块 DenseNet（$28\times 28$ 输入、$3\times 3$ 首层）逐层的通道数，每个卷积块增加 $k$ 个通道，过渡层减半。先看默认设置的静态图：
 
 # %%
-fig = arch_demos.draw_depth_growth(depth=20, growth_rate=12, num_convs=4)
+fig = demos.draw_depth_growth(depth=20, growth_rate=12, num_convs=4)
 plt.show()
 
 # %% [markdown]
@@ -208,8 +209,8 @@ plt.show()
 
 # %%
 panel = widgets.interactive(
-    arch_demos.draw_depth_growth,
-    depth=widgets.dropdown(list(arch_demos.RESNET_DEPTHS), 20, description="残差网络深度"),
+    demos.draw_depth_growth,
+    depth=widgets.dropdown(list(demos.RESNET_DEPTHS), 20, description="残差网络深度"),
     growth_rate=widgets.int_slider(12, 4, 48, 4, description="增长率 k"),
     num_convs=widgets.int_slider(4, 1, 8, description="每块卷积数"),
 )
@@ -245,9 +246,9 @@ for depth in DEG["depths"]:
         print(f"{label}: {h.summary()}")
 
 # %%
-fig = arch_demos.plot_histories(deg_hist, title="退化实验：相同训练设置下的普通网络与残差网络")
+fig = demos.plot_histories(deg_hist, title="退化实验：相同训练设置下的普通网络与残差网络")
 plt.show()
-print(arch_demos.format_table(deg_rows, [
+print(demos.format_table(deg_rows, [
     ("model", "模型", "s"), ("params", "参数", ",d"), ("train_loss", "训练损失", ".3f"),
     ("train_acc", "训练准确率", ".3f"), ("test_acc", "测试准确率", ".3f")]))
 
@@ -315,7 +316,7 @@ net = resnet18(**CFG["resnet"])
 h = train_model(net)
 histories["ResNet"] = h
 results.append(dict(model="ResNet", params=count_parameters(net),
-                    mmacs=arch_demos.conv_macs(net, (1, 1, side, side)) / 1e6, **h.final()))
+                    mmacs=demos.conv_macs(net, (1, 1, side, side)) / 1e6, **h.final()))
 print(h.summary())
 
 # %%
@@ -324,11 +325,11 @@ net = densenet(**CFG["densenet"])
 h = train_model(net)
 histories["DenseNet"] = h
 results.append(dict(model="DenseNet", params=count_parameters(net),
-                    mmacs=arch_demos.conv_macs(net, (1, 1, side, side)) / 1e6, **h.final()))
+                    mmacs=demos.conv_macs(net, (1, 1, side, side)) / 1e6, **h.final()))
 print(h.summary())
 
 # %%
-print(arch_demos.format_table(results, [
+print(demos.format_table(results, [
     ("model", "模型", "s"), ("params", "参数", ",d"), ("mmacs", "百万次乘加/样本", ".2f"),
     ("sec_per_epoch", "秒/轮", ".1f"),
     ("examples_per_sec", "样本/秒", ".0f"), ("train_acc", "训练准确率", ".3f"),
@@ -349,7 +350,7 @@ plt.show()
 # %% [markdown]
 # 两个模型都只训练了 3 轮：ResNet 的测试准确率为 0.916，DenseNet 为 0.905。几点观察：
 #
-# - **参数量不是时间的好指标，乘加次数也不完全是。** DenseNet 只有 34,750 个参数，约为 ResNet（701,930）的 1/20；表中“百万次乘加/样本”一列是一个样本经过所有卷积层和全连接层所需的乘加运算（multiply-accumulate, MAC）次数（由 `arch_demos.conv_macs` 统计），DenseNet 也只有 ResNet 的约三分之一（2.52 对 7.64）。可两者每轮的时间却在同一量级（本次运行 47.1 对 60.7 秒/轮），远没有拉开乘加次数那样的差距。原因在于稠密块的每次拼接都要把越来越宽的特征图复制一份，每个卷积块前还有一次 BN 和 ReLU：这些操作几乎不做乘法，却要把整张特征图读写一遍；而且增长率只有 8，每个卷积的通道很少，难以发挥矩阵乘法的效率。
+# - **参数量不是时间的好指标，乘加次数也不完全是。** DenseNet 只有 34,750 个参数，约为 ResNet（701,930）的 1/20；表中“百万次乘加/样本”一列是一个样本经过所有卷积层和全连接层所需的乘加运算（multiply-accumulate, MAC）次数（由 `demos.conv_macs` 统计），DenseNet 也只有 ResNet 的约三分之一（2.52 对 7.64）。可两者每轮的时间却在同一量级（本次运行 47.1 对 60.7 秒/轮），远没有拉开乘加次数那样的差距。原因在于稠密块的每次拼接都要把越来越宽的特征图复制一份，每个卷积块前还有一次 BN 和 ReLU：这些操作几乎不做乘法，却要把整张特征图读写一遍；而且增长率只有 8，每个卷积的通道很少，难以发挥矩阵乘法的效率。
 # - **第 1 轮的训练准确率低于测试准确率**：训练准确率是这一轮所有小批量的平均，包含了模型刚开始训练时的大量错误；测试准确率是在轮末用评估模式的模型计算的。
 # - **学习率调度的作用。** 单周期策略在前 30% 的迭代步中把学习率升到 0.1，随后退火到接近 0。在学习率仍然较高的第 2 轮，ResNet 的测试准确率只从 0.856 提高到 0.875；到学习率退火到接近 0 的第 3 轮，它一下提高到 0.916。只训练几轮时，最后的退火对最终结果尤其重要。
 # - 表中的时间来自一台同时运行着其他任务的共享机器（单线程，见开头打印的线程数），每次运行都会波动，两个模型谁快谁慢的细小差别并不可靠，在你的电脑上也会不同；参数量、乘加次数和准确率在固定随机种子下可以复现。
@@ -357,7 +358,7 @@ plt.show()
 # %% [markdown]
 # ## 8. 内存与时间：放大输入和批量时要小心
 #
-# 训练时，前向传播中每一层的输出（激活值，activations）都要保存下来供反向传播使用，它们占用的内存与**批量大小**成正比，与**图像边长的平方**成正比。`arch_demos.activation_bytes` 统计一次前向传播中所有叶子层（卷积、BN、ReLU 这类不再含子模块的层）输出的字节数（float32），作为激活值内存的粗略估计：它漏掉了 `torch.cat` 这类函数调用的结果，又多算了一些用完即丢的中间结果；对本章的两个标准模型，它比 autograd 实际为反向传播保存的张量略多一些，作为量级估计足够了。参数、梯度、优化器状态和临时缓冲区还要另算。下面按批量 1 测量，再乘以批量大小：
+# 训练时，前向传播中每一层的输出（激活值，activations）都要保存下来供反向传播使用，它们占用的内存与**批量大小**成正比，与**图像边长的平方**成正比。`demos.activation_bytes` 统计一次前向传播中所有叶子层（卷积、BN、ReLU 这类不再含子模块的层）输出的字节数（float32），作为激活值内存的粗略估计：它漏掉了 `torch.cat` 这类函数调用的结果，又多算了一些用完即丢的中间结果；对本章的两个标准模型，它比 autograd 实际为反向传播保存的张量略多一些，作为量级估计足够了。参数、梯度、优化器状态和临时缓冲区还要另算。下面按批量 1 测量，再乘以批量大小：
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -365,10 +366,10 @@ mem_rows = []
 for name, build in [("ResNet-18", lambda: resnet18()), ("DenseNet", lambda: densenet())]:
     net = build()
     for side in (96, 160, 224):
-        per_example = arch_demos.activation_bytes(net, (1, 1, side, side))
+        per_example = demos.activation_bytes(net, (1, 1, side, side))
         mem_rows.append(dict(model=name, side=f"{side}×{side}", one=per_example / 2**20,
                              b128=128 * per_example / 2**30, b256=256 * per_example / 2**30))
-print(arch_demos.format_table(mem_rows, [
+print(demos.format_table(mem_rows, [
     ("model", "模型（标准宽度）", "s"), ("side", "输入", "s"), ("one", "每个样本 MiB", ".2f"),
     ("b128", "批量128 GiB", ".2f"), ("b256", "批量256 GiB", ".2f")]))
 

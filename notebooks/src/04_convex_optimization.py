@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from matplotlib import patches
 
-from course_utils import convex_demos
+from course_utils.demos import ch4_convex_optimization as demos
 from course_utils.descent import (
     backtracking_line_search,
     convergence_table,
@@ -426,10 +426,10 @@ for lr in (0.2, 2.0):
 # 拖动滑块：学习率（对数刻度）、起点与步数；下拉菜单可切换凸函数 $x^2$ 与上面的非凸函数。试着找出让 $x^2$ 一步到达最小值的学习率（$\eta = 0.5$；对数滑块上没有恰好 0.5 的刻度，最接近的一档略大于 0.5），以及开始发散的临界值（$\eta = 1$ 时 $x$ 在 $\pm x_0$ 之间来回跳，再大就发散）。在静态页面上看到的是下面这张默认参数的图；滑块要在运行中的内核里才能拖动。
 
 # %%
-convex_demos.draw_gd_1d(lr=0.2, x0=10.0, steps=10);
+demos.draw_gd_1d(lr=0.2, x0=10.0, steps=10);
 
 # %%
-panel_1d = convex_demos.gd_1d_panel()
+panel_1d = demos.gd_1d_panel()
 panel_1d
 
 # %% [markdown]
@@ -467,10 +467,10 @@ show_trace_2d(f_2d, trace_2d, aspect="equal", legend=True,
 # 轨迹在 $x_2$ 方向很快收敛（每步乘 $1 - 4\eta = 0.6$），在 $x_1$ 方向却慢得多（每步乘 $1 - 2\eta = 0.8$）。两个方向的曲率不同，而学习率只有一个：它受曲率最大的方向限制（这里要求 $\eta < 2/4 = 0.5$），于是曲率小的方向只能慢慢走。这就是**病态条件**（ill-conditioning）问题，第 4.7 节的预条件就是针对它的。（两幅图都按相同比例画坐标轴，所以等高线是真实形状的椭圆。）下面的滑块可以验证：$\eta = 0.5$ 时 $x_2$ 在 $\pm 2$ 之间来回跳（对数滑块上最接近 0.5 的一档略大于 0.5，所以振幅会缓慢增大），再大就发散。
 
 # %%
-convex_demos.draw_gd_2d(lr=0.1, x1=-5.0, x2=-2.0, steps=20);
+demos.draw_gd_2d(lr=0.1, x1=-5.0, x2=-2.0, steps=20);
 
 # %%
-panel_2d = convex_demos.gd_2d_panel()
+panel_2d = demos.gd_2d_panel()
 panel_2d
 
 # %% [markdown]

@@ -39,7 +39,7 @@ from course_utils.data import airfoil_arrays, load_airfoil
 from course_utils.descent import (LR_FUNCTIONS, constant_lr, exponential_lr, f_2d, f_2d_grad,
                                   final_points_2d, sgd_trace_2d, train_concise, train_minibatch)
 from course_utils.plotting import show_trace_2d
-from course_utils.sgd_demos import (draw_noisy_trace, least_squares_loss, make_minibatch_draw,
+from course_utils.demos.ch5_sgd import (draw_noisy_trace, least_squares_loss, make_minibatch_draw,
                                     minibatch_panel, noisy_trace_panel, plot_loss_curves,
                                     results_table)
 
