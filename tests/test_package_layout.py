@@ -5,6 +5,7 @@ importing the helpers, models only in ``course_utils.models``."""
 import ast
 import importlib
 import pkgutil
+import re
 import types
 from pathlib import Path
 
@@ -60,12 +61,15 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_demos_are_one_module_per_chapter_and_import_only_the_core():
-    demo_files = sorted((PKG_DIR / "demos").glob("ch*.py"))
-    assert [f.stem for f in demo_files] == ["ch1_lr_schedules", "ch2_batch_norm", "ch3_resnet_densenet",
-                                            "ch4_convex_optimization", "ch5_sgd"]
+    demo_files = sorted((PKG_DIR / "demos").glob("*.py"))
+    names = [f.stem for f in demo_files if f.stem != "__init__"]
+    assert all(re.fullmatch(r"ch[1-5]_[a-z0-9_]+", n) for n in names), names
+    for n, topic in enumerate(["lr_schedules", "batch_norm", "resnet_densenet", "convex_optimization", "sgd"], 1):
+        assert f"ch{n}_{topic}" in names
     for f in demo_files:
-        bad = {m for m in _imports(f) if m.startswith("course_utils.demos")}
-        assert not bad, f"{f.name} imports another chapter helper: {bad}"
+        own = f"course_utils.demos.{f.stem[:3]}"
+        bad = {m for m in _imports(f) if m.startswith("course_utils.demos") and not m.startswith(own)}
+        assert not bad, f"{f.name} imports another chapter's helper: {bad}"
 
 
 def test_core_never_imports_the_chapter_helpers():
