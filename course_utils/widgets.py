@@ -1,9 +1,9 @@
 """Wrap a plain ``draw(**params) -> Figure`` function in ipywidgets controls.
 
 The controls are described with small spec helpers (``log_slider``, ``int_slider``,
-``float_slider``, ``dropdown``); :func:`interactive` builds the widgets and returns an
-:class:`InteractiveFigure` that redraws once per change and can be driven from tests without a
-browser (``panel.set(lr=0.1)``, ``panel.widgets['lr'].value = 0.1``). Works with ipywidgets 7 and 8.
+``float_slider``, ``selection_slider``, ``dropdown``); :func:`interactive` builds the widgets and
+returns an :class:`InteractiveFigure` that redraws once per change and can be driven from tests
+without a browser (``panel.set(lr=0.1)``, ``panel.widgets['lr'].value = 0.1``). Works with ipywidgets 7 and 8.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class ControlSpec:
         common = {"description": desc, "style": {"description_width": "initial"}}
         if self.kind == "dropdown":
             return W.Dropdown(value=self.value, **self.kwargs, **common)
+        if self.kind == "selection":
+            return W.SelectionSlider(value=self.value, continuous_update=continuous_update,
+                                     layout=W.Layout(width="380px"), **self.kwargs, **common)
         cls = {"log": W.FloatLogSlider, "int": W.IntSlider, "float": W.FloatSlider}[self.kind]
         return cls(value=self.value, continuous_update=continuous_update,
                    layout=W.Layout(width="380px"), **self.kwargs, **common)
@@ -76,6 +79,24 @@ def dropdown(options, value=None, *, description: str = "") -> ControlSpec:
     if value not in values:
         raise ValueError(f"dropdown 的初值 {value!r} 不在 options 中")
     return ControlSpec("dropdown", value, {"options": options}, description)
+
+
+def selection_slider(options, value=None, *, description: str = "") -> ControlSpec:
+    """A slider over a fixed list of values, e.g. batch sizes ``[1, 2, 5, …, 500, 1500]``.
+
+    Unlike a log slider it lands exactly on each listed value (both ends included). ``options``
+    is a list of values or of ``(label, value)`` pairs; values are shown with ``str`` when no
+    label is given.
+    """
+    options = list(options)
+    if not options:
+        raise ValueError("selection_slider 的 options 不能为空")
+    pairs = [o if isinstance(o, tuple) else (str(o), o) for o in options]
+    values = [v for _, v in pairs]
+    value = values[0] if value is None else value
+    if value not in values:
+        raise ValueError(f"selection_slider 的初值 {value!r} 不在 options 中")
+    return ControlSpec("selection", value, {"options": pairs}, description)
 
 
 def figure_png(fig) -> bytes:

@@ -90,3 +90,29 @@ def test_widget_state_is_embeddable():
     names = {m["model_name"] for m in state.values()}
     assert {"FloatLogSliderModel", "IntSliderModel", "DropdownModel", "OutputModel"} <= names
     json.dumps(data)  # serialisable
+
+
+def test_selection_slider_lands_exactly_on_listed_values():
+    sizes = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1500]
+
+    def draw(batch_size=10):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, batch_size])
+        ax.set_ylim(0, 1600)
+        return fig
+
+    p = widgets.interactive(draw, batch_size=widgets.selection_slider(sizes, 10,
+                                                                       description="批量大小"))
+    w = p.widgets["batch_size"]
+    assert isinstance(w, W.SelectionSlider) and w.continuous_update is False
+    assert p.params == {"batch_size": 10}
+    before = p.png()
+    w.value = 1500  # the last option is reachable exactly (a log slider's grid misses it)
+    assert p.params == {"batch_size": 1500} and p.num_draws == 2 and p.png() != before
+    w.index = 0
+    assert p.params == {"batch_size": 1}
+    with pytest.raises(ValueError):
+        widgets.selection_slider(sizes, 3)
+    with pytest.raises(ValueError):
+        widgets.selection_slider([])
+    assert widgets.selection_slider([("小", 1), ("大", 2)], 2).value == 2
