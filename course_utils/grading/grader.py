@@ -147,6 +147,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
             raise UsageError(f"提交路径 submissions 不存在：{submissions}")
         selection = find_submissions(submissions, exclude=[out])
     found, skipped = selection
+    from .report import write_report
     from .shards import select, write_manifest
 
     for p, why in skipped:
@@ -206,6 +207,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     write_manifest(tmp, a, shard_info, {"timeout": float(timeout), "mem_mb": int(mem_mb)})
     seconds = time.monotonic() - t_start
     _write_log(tmp, a, results, skipped, replies, seconds, jobs, timeout, mem_mb)
+    write_report(tmp)  # report.html: the class at a glance (.report)
     _swap(tmp, out)
     echo(f"作业 {a.id}：已评分 {len(rows)} 份提交（跳过 {len(skipped)} 个文件或目录），"
          f"用时 {seconds:.1f} 秒；结果在 {out}")
