@@ -62,7 +62,7 @@ def test_to_plain_converts_and_rejects():
 def test_close_tolerances_shapes_and_nan():
     assert close([1.0, 2.0], [1.0, 2.0 + 1e-9], 1e-6, 0)[0]
     ok, why = close([1.0, 2.5], [1.0, 2.0], 1e-6, 1e-5)
-    assert not ok and "第 1 个元素" in why and "期望 2" in why
+    assert not ok and why.startswith("第 2 个元素：") and "期望 2" in why  # positions count from 1
     assert not close([1.0], [1.0, 2.0], 1e-6, 0)[0]
     assert not close(1.0, [1.0], 1e-6, 0)[0]
     assert close(float("nan"), float("nan"), 0, 0)[0]
@@ -165,7 +165,7 @@ def _write_nb(path, cells):
 
 def test_marker_errors_are_reported_in_chinese(tmp_path):
     bad = _write_nb(tmp_path / "01_bad.ipynb", [("code", "### QUESTION q1 function=f\ndef f(): pass")])
-    with pytest.raises(MarkerError, match="points="):
+    with pytest.raises(MarkerError, match="第 1 个单元.*points="):  # cells count from 1
         load_assignment(bad)
     bad = _write_nb(tmp_path / "02_bad.ipynb", [("code", "### HIDDEN TESTS q1\n")])
     with pytest.raises(MarkerError, match="未定义的题目"):
@@ -266,3 +266,172 @@ def test_reference_solution_passes_every_public_check(source, capsys):
     checks = [f'assert check("{a.id}/{q.id}", {q.function}).ok' for q in a.questions.values()]
     out = _run_cells(cells + checks, capsys)
     assert "❌" not in out and out.count("全部通过") == len(a.questions)
+
+
+def test_feedback_positions_count_from_one_printed_once_and_rounded():
+    from course_utils.grading.compare import short
+
+    x = np.zeros((2, 3, 2, 2)).tolist()
+    y = np.zeros((2, 3, 2, 2))
+    y[1, 2, 0, 1] = 0.123456789123
+    ok, why = close(x, y.tolist(), 1e-6, 0)
+    assert not ok and why.startswith("位置 (2, 3, 1, 2)（从 1 开始计数）：") and why.count("位置") == 1
+    assert "第 0" not in why and "[0]" not in why and "0.123457" in why and "0.1234567" not in why
+    ragged_exp, ragged_obs = [[1.0, 2.0], 3.0], [[1.0, 2.0, 3.0], 3.0]
+    ok, why = close(ragged_obs, ragged_exp, 1e-6, 0)
+    assert not ok and "形状不符" in why and "None" not in why
+    for value in ([[1.0], [2.0, 3.0]], [[0.1 + 0.2]], 1 / 3):
+        assert "None" not in short(value) and "0.30000000000000004" not in short(value)
+    assert "标量" in close([1.0, 2.0], 1.0, 0, 0)[1]
+
+
+STAND_INS = {"常数 0.0": lambda *a, **k: 0.0, "None": lambda *a, **k: None,
+             "原样返回第一个参数": lambda *a, **k: a[0]}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_non_answers_score_zero_on_every_public_and_hidden_case(source):
+    """A constant, None, or the first argument returned unchanged never passes any case."""
+    from course_utils.grading.build import expected_values
+    from course_utils.grading.harness import collect_cases, run_case
+
+    a = load_assignment(source)
+    expected = expected_values(a)
+    passing, checked = [], 0
+    for q in a.questions.values():
+        cases = collect_cases(q.test_sources(hidden=True))
+        assert len(cases) == len(expected[q.id]) and any(c.hidden for c in cases)
+        for name, fn in STAND_INS.items():
+            for c, spec in zip(cases, expected[q.id]):
+                r = run_case(c, fn)
+                checked += 1
+                if r["ok"] and close(r["value"], spec["expected"], spec["atol"], spec["rtol"])[0]:
+                    passing.append(f"{q.id} {name}：{c.desc}")
+    assert not passing and checked == 3 * sum(map(len, expected.values()))
+
+
+def test_case_weights_split_the_points_and_are_validated():
+    from course_utils.grading.feedback import score_question
+    from course_utils.grading.harness import collect_cases
+    from course_utils.grading.source import Question
+
+    src = "@case('a', weight=3)\ndef _(f):\n    return f(1)\n\n@case('b')\ndef _(f):\n    return f(2)\n"
+    cases = collect_cases([(src, False)])
+    assert [c.weight for c in cases] == [3.0, 1.0]
+    records = [{"desc": c.desc, "atol": 0.0, "rtol": 0.0, "hidden": False, "weight": c.weight,
+                "expected": e} for c, e in zip(cases, (1.0, 4.0))]
+    q = Question("q1", "f", 2.0)
+    reply = {"status": "完成", "cases": {"0": {"ok": True, "value": 1.0}, "1": {"ok": True, "value": 2.0}}}
+    r = score_question(q, records, reply)
+    assert r["score"] == 1.5 and [c["max"] for c in r["cases"]] == [1.5, 0.5]
+    assert [c["passed"] for c in r["cases"]] == [True, False] and r["cases"][1]["score"] == 0.0
+    for bad in ("0", "-1", "float('inf')", "True", "'2'"):
+        with pytest.raises(ValueError, match="weight"):
+            collect_cases([(f"@case('a', weight={bad})\ndef _(f):\n    return 1\n", False)])
+
+
+def test_hidden_failures_never_show_the_message_or_values():
+    from course_utils.grading.feedback import score_question
+    from course_utils.grading.harness import collect_cases, load_statements, run_case
+    from course_utils.grading.source import Question
+
+    ns = {}
+    assert not load_statements(["def f(*args):\n    raise ValueError(repr(args))"], ns)
+    case = collect_cases([("@case('x')\ndef _(f):\n    return f(31337, 'secret')\n", True)])[0]
+    rec = run_case(case, ns["f"])
+    assert rec["type"] == "ValueError" and rec["line"] == "raise ValueError(repr(args))"
+    spec = {"desc": "x", "atol": 0.0, "rtol": 0.0, "hidden": True, "weight": 1.0, "expected": [1.0, 2.0]}
+    q = Question("q1", "f", 1.0)
+    text = score_question(q, [spec], {"cases": {"0": rec}})["cases"][0]["feedback"]
+    assert "ValueError" in text and "raise ValueError(repr(args))" in text
+    assert "31337" not in text and "secret" not in text
+    value_rec = {"ok": True, "value": [[1.0, 2.0, 3.0]]}
+    text = score_question(q, [spec], {"cases": {"0": value_rec}})["cases"][0]["feedback"]
+    assert text == "形状不符：期望形状 (2,)，实际形状 (1, 3)"
+    wrong = score_question(q, [spec], {"cases": {"0": {"ok": True, "value": [1.0, 2.5]}}})
+    assert "2.5" not in wrong["cases"][0]["feedback"] and "不符" in wrong["cases"][0]["feedback"]
+    public = score_question(q, [dict(spec, hidden=False)], {"cases": {"0": rec}})
+    assert "31337" in public["cases"][0]["feedback"]  # public inputs are no secret
+
+
+def test_analyse_puts_imports_first_and_keeps_the_last_definition():
+    from course_utils.grading.cells import analyse
+
+    seen = analyse([(2, "class R(nn.Module):\n    pass\nK = float('4')"), (4, "def f():\n    return K"),
+                    (5, "from torch import nn\nimport math"), (7, "def f():\n    return K + 1"),
+                    (8, "def broken(:")])
+    assert seen.statements[:2] == ["from torch import nn", "import math"]
+    assert [s.split("\n")[0] for s in seen.statements[2:]] == ["class R(nn.Module):", "def f():"]
+    assert seen.statements[-1].endswith("K + 1") and seen.duplicates(["f", "R"]) == {"f": [4, 7]}
+    assert seen.unseen_globals("f") == {"K": (2, "K = float('4')")}
+    assert seen.notes == ["第 8 个单元有语法错误（第 1 行），已跳过该单元"]
+    ns = {}
+    assert not load_statements(seen.statements, ns) and ns["R"].__mro__[1].__name__ == "Module"
+
+
+def test_check_warns_about_code_the_grader_will_not_see(tmp_path, monkeypatch, capsys):
+    def code(src):
+        return {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": src}
+    good = "def step_decay(epoch, base_lr, step_size, gamma=0.1):\n    return base_lr * gamma ** (epoch // step_size) * SCALE"
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# x"}, code("SCALE = float('1')"),
+                    code(good.replace("* SCALE", "")), code(good)],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "my.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    ns = {"SCALE": 1.0}
+    exec(good, ns)
+    assert check("01/q2", ns["step_decay"]).ok  # the values are right ...
+    out = capsys.readouterr().out
+    assert "⚠️ 评分时不存在 SCALE" in out and "第 2 个单元中的 `SCALE = float('1')`" in out
+    assert "step_decay 在第 3、4 个单元中都有定义" in out and "第 4 个单元" in out
+    assert "全部通过 🎉" not in out  # ... but the verdict says the grader sees something else
+    nb["cells"] = nb["cells"][:1] + [code("SCALE = 1.0"), code(good)]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert check("01/q2", ns["step_decay"]).ok
+    out = capsys.readouterr().out
+    assert "⚠️" not in out and "全部通过 🎉" in out
+
+
+def test_find_submissions_recurses_and_lists_every_skipped_path(tmp_path):
+    from course_utils.grading.submissions import find_submissions
+
+    subs = tmp_path / "subs"
+    for rel in ("2024001/作业1/hw.ipynb", "2024002/HW.IPYNB", "2024003.ipynb", "notes.txt",
+                ".ipynb_checkpoints/x-checkpoint.ipynb", "2024004/a.ipynb", "2024004/b.ipynb",
+                "2024005/readme.md", ".hidden.ipynb"):
+        (subs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (subs / rel).write_text("{}", encoding="utf-8")
+    (subs / "link.ipynb").symlink_to(subs / "2024003.ipynb")
+    found, skipped = find_submissions(subs)
+    assert [(k, p.relative_to(subs).as_posix()) for k, p in found] == [
+        ("2024001", "2024001/作业1/hw.ipynb"), ("2024002", "2024002/HW.IPYNB"), ("2024003", "2024003.ipynb")]
+    reasons = {p.relative_to(subs).as_posix(): why for p, why in skipped}
+    assert set(reasons) == {".hidden.ipynb", ".ipynb_checkpoints", "2024004/a.ipynb", "2024004/b.ipynb",
+                            "2024005/readme.md", "link.ipynb", "notes.txt"}
+    assert "检查点" in reasons[".ipynb_checkpoints"] and "2 份笔记本" in reasons["2024004/a.ipynb"]
+    assert "符号链接" in reasons["link.ipynb"] and "不是 .ipynb" in reasons["notes.txt"]
+    assert find_submissions(subs / "2024002" / "HW.IPYNB") == ([("HW", subs / "2024002" / "HW.IPYNB")], [])
+    with pytest.raises(FileNotFoundError, match="submissions"):
+        find_submissions(tmp_path / "missing")
+
+
+def test_release_only_unknown_number_is_a_one_line_usage_error(tmp_path, capsys):
+    from course_utils.grading.__main__ import main as cli
+
+    for bad in ("9", "abc"):
+        with pytest.raises(SystemExit) as exc:
+            cli(["release", "--only", bad, "--notebooks", str(tmp_path / "nb")])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1 and "--only" in err and "01" in err
+    assert not (tmp_path / "nb").exists()
+
+
+def test_grade_help_shows_defaults_and_a_full_example(capsys):
+    from course_utils.grading.__main__ import main as cli
+
+    with pytest.raises(SystemExit):
+        cli(["grade", "--help"])
+    out = capsys.readouterr().out
+    assert "默认 20" in out and "默认 1024" in out and "默认 2" in out
+    assert "python -m course_utils.grading grade --assignment 01 --submissions" in out

@@ -54,7 +54,7 @@ def expected_values(a: Assignment, hidden: bool = True) -> dict[str, list[dict]]
             if not r["ok"]:
                 raise RuntimeError(f"{a.path.name} {q.id} 的参考答案在测试「{c.desc}」上出错：{r['error']}")
             records.append({"desc": c.desc, "atol": c.atol, "rtol": c.rtol, "hidden": c.hidden,
-                            "expected": _round(r["value"])})
+                            "weight": c.weight, "expected": _round(r["value"])})
         table[q.id] = records
     return table
 
@@ -67,25 +67,40 @@ def package_json_text(a: Assignment) -> str:
             {"id": q.id, "function": q.function, "points": q.points,
              "source": "\n\n".join(src.split("\n", 1)[1] if "\n" in src else ""
                                       for src in q.public),
-             "cases": [{k: r[k] for k in ("desc", "atol", "rtol", "expected")} for r in expected[q.id]]}
+             "cases": [{k: r[k] for k in ("desc", "atol", "rtol", "weight", "expected")}
+                       for r in expected[q.id]]}
             for q in a.questions.values()
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def _only_ids(only, sources) -> set[str]:
+    """``only`` (e.g. ``["1", "03"]``) as two-digit ids; a Chinese ``ValueError`` for unknown ones."""
+    known = sorted({p.name[:2] for p in sources})
+    ids = set()
+    for x in only:
+        text = str(x).strip()
+        if not text.isdigit() or f"{int(text):02d}" not in known:
+            raise ValueError(f"参数 only（--only）中的作业编号 {x!r} 不存在；现有作业：{'、'.join(known)}")
+        ids.add(f"{int(text):02d}")
+    return ids
+
+
 def release(source_dir, notebook_dir, package_dir=PACKAGE_QUESTIONS, only=None) -> list[Path]:
-    """Build every assignment (or those whose id is in ``only``); return the files written."""
+    """Build every assignment (or those whose number is in ``only``); return the files written."""
     written = []
     sources = sorted(Path(source_dir).glob("[0-9][0-9]_*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"在 {source_dir} 中没有找到作业源文件 NN_<slug>.ipynb")
+    if only is not None:
+        only = _only_ids(only, sources)
     Path(notebook_dir).mkdir(parents=True, exist_ok=True)
     Path(package_dir).mkdir(parents=True, exist_ok=True)
     for src in sources:
-        a = load_assignment(src)
-        if only and a.id not in only:
+        if only is not None and src.name[:2] not in only:
             continue
+        a = load_assignment(src)
         nb_path = Path(notebook_dir) / src.name
         nb_path.write_bytes(student_notebook_text(a).encode("utf-8"))
         js_path = Path(package_dir) / f"a{a.id}.json"

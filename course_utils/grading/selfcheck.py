@@ -2,6 +2,11 @@
 
 The tests ship inside the package (``questions/aNN.json``) so this works on Colab without the
 instructor sources. ``check`` prints one ✅/❌ line per test in Chinese and never raises.
+
+What it promises: a public test that shows ✅ here gives its points in the grader too, because
+the grader runs the same test with the same comparison. Where the grader would see different
+code than the notebook — a global defined by a statement the grader skips, a function defined in
+several cells — ``check`` prints a ⚠️ line (see :mod:`.preview`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from importlib import resources
 
 from .compare import close, describe_tolerance, short
 from .harness import collect_cases, run_case
+from .preview import warnings_for
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +91,8 @@ def _check(question, answer, assignment) -> CheckResult:
     for c, spec in zip(cases, q["cases"]):
         r = run_case(c, answer)
         tol = describe_tolerance(spec["atol"], spec["rtol"])
+        if spec.get("weight", 1) != 1:
+            tol += f"；权重 {spec['weight']:g}"
         if r["ok"]:
             ok, why = close(r["value"], spec["expected"], spec["atol"], spec["rtol"])
         else:
@@ -97,6 +105,11 @@ def _check(question, answer, assignment) -> CheckResult:
             extra = f"；你的结果 {short(r['value'])}" if r["ok"] else ""
             print(f"     （{tol}{extra}）")
     total = len(q["cases"])
+    warnings = warnings_for(q["function"])
+    for w in warnings:
+        print(f"  ⚠️ {w}")
     verdict = "全部通过 🎉（提交后还会运行隐藏测试）" if passed == total else "请修改后再运行本单元"
+    if warnings and passed == total:
+        verdict = "全部通过，但评分程序看到的代码与这里不同：请先处理上面的 ⚠️"
     print(f"通过 {passed}/{total} 项：{verdict}")
     return CheckResult(q["id"], passed, total)

@@ -109,16 +109,16 @@ def load_assignment(path) -> Assignment:
         if kind == "question":
             opts = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
             if "function" not in opts or "points" not in opts or qid in questions:
-                raise MarkerError(f"{path.name} 第 {i} 个单元：QUESTION 标记需要唯一的题号以及 "
+                raise MarkerError(f"{path.name} 第 {i + 1} 个单元：QUESTION 标记需要唯一的题号以及 "
                                   "function= 和 points=")
             questions[qid] = Question(qid, opts["function"], float(opts["points"]))
         elif kind in ("public", "hidden"):
             if qid not in questions:
-                raise MarkerError(f"{path.name} 第 {i} 个单元：{kind} 测试引用了未定义的题目 {qid}"
+                raise MarkerError(f"{path.name} 第 {i + 1} 个单元：{kind} 测试引用了未定义的题目 {qid}"
                                   "（QUESTION 单元必须在测试之前）")
             getattr(questions[qid], kind).append(src)
         if cell.get("cell_type") == "code":
-            _strip_solution(src, f"{path.name} 第 {i} 个单元")  # validates BEGIN/END pairs
+            _strip_solution(src, f"{path.name} 第 {i + 1} 个单元")  # validates BEGIN/END pairs
     for q in questions.values():
         if not q.public or not q.hidden:
             raise MarkerError(f"{path.name}：题目 {q.id} 需要至少一个 PUBLIC 和一个 HIDDEN 测试单元")
@@ -187,9 +187,9 @@ def student_cells(a: Assignment) -> list[dict]:
             src = (f"# 公开测试：运行本单元检查你的 {q.function}（评分时还会使用隐藏测试）\n"
                    f'check("{qid}", {q.function})')
         elif kind == "question":
-            src = "\n".join(_strip_solution(src, f"{a.path.name} 第 {i} 个单元").split("\n")[1:])
+            src = "\n".join(_strip_solution(src, f"{a.path.name} 第 {i + 1} 个单元").split("\n")[1:])
         elif cell.get("cell_type") == "code":
-            src = _strip_solution(src, f"{a.path.name} 第 {i} 个单元")
+            src = _strip_solution(src, f"{a.path.name} 第 {i + 1} 个单元")
         new = {"cell_type": cell["cell_type"], "id": f"c{len(out):03d}", "metadata": {},
                "source": src}
         if cell["cell_type"] == "code":
