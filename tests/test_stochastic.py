@@ -28,6 +28,7 @@ from course_utils.descent.stochastic import (
     final_points_2d,
     gradient_noise,
     init_linreg,
+    mean_distance_2d,
     polynomial_lr,
     sgd,
     sgd_trace_2d,
@@ -279,7 +280,8 @@ def test_minibatch_slider_redraws_fast_and_changes(airfoil):
     draw = make_minibatch_draw(*airfoil)
     panel = minibatch_panel(draw)
     # well under a second on an idle machine; generous for a loaded one
-    _assert_each_control_redraws(panel, (("batch_size", 1.0), ("lr", 0.01),
+    assert panel.widgets["batch_size"].options[-1] == ("1500", 1500)  # exactly the whole set
+    _assert_each_control_redraws(panel, (("batch_size", 1), ("lr", 0.01),
                                          ("schedule", "exponential"), ("num_epochs", 5)),
                                  max_seconds=1.5)
     fig = draw(batch_size=1500, lr=1.0, num_epochs=10)
@@ -296,11 +298,16 @@ def test_loss_curve_figure_and_table():
     assert len(fig.axes) == 2 and all(ax.get_xscale() == "log" for ax in fig.axes)
     assert len(fig.axes[0].lines) == 2
     assert len(plot_loss_curves(results, best=0.1).axes[0].lines) == 3  # + reference line
-    table = results_table(results).splitlines()
-    assert len(table) == 3 and "最终损失" in table[0] and table[1].startswith("批量 1")
-    row = table[1].split()
-    assert row[3] == "200" and table[2].split()[3] == "1"  # updates per epoch
-    assert float(row[-1]) == pytest.approx(float(row[-2]) / 200, rel=0.02)  # ms per update
+    table = results_table(results)
+    assert table.headers == ["设置", "最终损失", "更新次数/轮", "毫秒/轮", "毫秒/次更新"]
+    assert table.column("设置") == ["批量 1", "批量 200"]
+    assert table.column("更新次数/轮") == ["200", "1"]
+    assert table.align == ["left"] + ["right"] * 4
+    assert table.column("最终损失")[0] == f"{results['批量 1'].final_loss:.3f}"
+    per_epoch, per_update = (float(v) for v in (table.column("毫秒/轮")[0],
+                                                 table.column("毫秒/次更新")[0]))
+    assert per_update == pytest.approx(per_epoch / 200, rel=0.02)
+    assert "<table>" in table._repr_html_() and str(table).startswith("| 设置 |")
     with pytest.raises(ValueError, match="results"):
         results_table({})
 
@@ -328,3 +335,21 @@ def test_noisy_trace_marks_the_biased_zero_point():
 
     assert marked(draw_noisy_trace(noise_mean=0.0)) == []
     assert marked(draw_noisy_trace(noise_mean=1.0)) == [(-0.5, -0.25)]
+
+
+def test_mean_distance_matches_traces_and_shrinks_with_decay():
+    # statistically the same process as sgd_trace_2d (other noise draws): compare means
+    vec = mean_distance_2d("polynomial", [50], num_runs=2000)[0]
+    loop = np.linalg.norm(final_points_2d("polynomial", num_runs=300, steps=50), axis=1).mean()
+    assert vec == pytest.approx(loop, rel=0.1)
+    # seeded, and the values come back in the order the checkpoints were given
+    d = mean_distance_2d("constant", [30, 10], num_runs=50)
+    np.testing.assert_array_equal(d, mean_distance_2d("constant", [10, 30], num_runs=50)[::-1])
+    m = mean_distance_2d(lambda t: t ** -1.0, [100, 1000, 10000], eta=0.3, num_runs=400)
+    assert m[0] > m[1] > m[2]
+    slope = np.polyfit(np.log([100, 1000, 10000]), np.log(m), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.1)  # E‖x_T‖ ~ T^(-1/2) for η_t ∝ 1/t here
+    with pytest.raises(ValueError, match="checkpoints"):
+        mean_distance_2d("constant", [0])
+    with pytest.raises(ValueError, match="eta"):
+        mean_distance_2d("constant", [5], eta=-1.0)

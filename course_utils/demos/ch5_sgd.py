@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from course_utils.descent.stochastic import _positive_int, f_2d, init_linreg, sgd_trace_2d
-from course_utils.text import display_width, pad
+from course_utils.tables import Table, table
 
 # Learning-rate factors for minibatch SGD as a function of τ = epochs completed (fractional).
 EPOCH_SCHEDULES = {
@@ -24,6 +24,8 @@ EPOCH_SCHEDULES = {
 }
 SCHEDULE_LABELS = {"constant": "常数学习率", "exponential": r"指数衰减 $\eta e^{-\tau}$",
                    "polynomial": r"多项式衰减 $\eta(1+\tau)^{-1/2}$"}
+#: Batch sizes of the minibatch panel's slider: 1 … 1500 (= the whole training set, i.e. GD).
+BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1500]
 #: (Chinese label, value) pairs for the schedule dropdowns of both panels.
 SCHEDULE_CHOICES = [("常数", "constant"), ("指数衰减", "exponential"), ("多项式衰减", "polynomial")]
 
@@ -147,7 +149,7 @@ def make_minibatch_draw(X, y, *, ylim=(0.22, 0.45)):
         ax.axhline(best, color="k", ls=":", lw=1, label=f"最小二乘最优 {best:.3f}")
         ax.set_xlim(0, int(num_epochs))
         ax.set_ylim(*ylim)
-        ax.set_xlabel("轮数 (epoch)")
+        ax.set_xlabel("轮")
         ax.set_ylabel("训练损失")
         updates = int(num_epochs) * math.ceil(len(X) / bs)
         final = losses[-1]
@@ -162,13 +164,13 @@ def make_minibatch_draw(X, y, *, ylim=(0.22, 0.45)):
 
 
 def minibatch_panel(draw, *, batch_size=10, lr=0.05, schedule="constant", num_epochs=2):
-    """Sliders for a :func:`make_minibatch_draw` function: batch size and η (log), schedule,
-    number of epochs."""
-    from course_utils.widgets import dropdown, int_slider, interactive, log_slider
+    """Sliders for a :func:`make_minibatch_draw` function: batch size (one of ``BATCH_SIZES``,
+    1 to 1500 exactly), η (log), schedule, number of epochs."""
+    from course_utils.widgets import dropdown, int_slider, interactive, log_slider, selection_slider
 
     return interactive(
         draw,
-        batch_size=log_slider(batch_size, 1, 1500, description="批量大小", readout_format=".0f"),
+        batch_size=selection_slider(BATCH_SIZES, batch_size, description="批量大小"),
         lr=log_slider(lr, 0.001, 2.0, description="学习率 η"),
         schedule=dropdown(SCHEDULE_CHOICES, schedule, description="学习率调度"),
         num_epochs=int_slider(num_epochs, 1, 10, description="轮数"))
@@ -191,7 +193,7 @@ def plot_loss_curves(results: dict, *, best=None, ylim=(0.22, 0.45), figsize=(10
         # both x axes are logarithmic: drop the starting point at epoch 0 / time 0
         ax1.plot(c.epochs[1:], c.losses[1:], fmts[i % len(fmts)], color=f"C{i}", label=label)
         ax2.plot(c.times[1:], c.losses[1:], fmts[i % len(fmts)], color=f"C{i}", label=label)
-    ax1.set_xlabel("轮数（epoch，对数刻度）")
+    ax1.set_xlabel("轮（对数刻度）")
     ax2.set_xlabel("训练时间（秒，对数刻度）")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
@@ -213,18 +215,18 @@ def _sig3(x: float) -> str:
     return f"{x:.{max(0, 2 - math.floor(math.log10(x)))}f}"
 
 
-def results_table(results: dict) -> str:
-    """A text table: final loss, training milliseconds per epoch and per update, and updates per
-    epoch of each run."""
+def results_table(results: dict) -> Table:
+    """A :func:`course_utils.tables.table` of each run: final loss, updates per epoch, training
+    milliseconds per epoch and per update (three significant digits)."""
     if not results:
         raise ValueError("results 不能为空：需要 {标签: TrainResult}")
-    width = max(12, *(display_width(k) + 2 for k in results))
-    head = [("设置", width, False), ("最终损失", 10, True), ("更新次数/轮", 13, True),
-            ("毫秒/轮", 11, True), ("毫秒/次更新", 13, True)]
-    lines = ["".join(pad(t, w, r) for t, w, r in head)]
+    rows = []
     for label, res in results.items():
         ms = res.sec_per_epoch * 1e3
-        cells = [label, f"{res.final_loss:.3f}", f"{res.updates_per_epoch:.0f}", _sig3(ms),
-                 _sig3(ms / res.updates_per_epoch)]
-        lines.append("".join(pad(c, w, r) for c, (_, w, r) in zip(cells, head, strict=True)))
-    return "\n".join(lines)
+        rows.append({"label": label, "loss": res.final_loss, "updates": res.updates_per_epoch,
+                     "ms": _sig3(ms), "ms_update": _sig3(ms / res.updates_per_epoch)})
+    out = table(rows, [("label", "设置"), ("loss", "最终损失", ".3f"),
+                       ("updates", "更新次数/轮", ".0f"), ("ms", "毫秒/轮"),
+                       ("ms_update", "毫秒/次更新")])
+    out.align[3:] = ["right", "right"]  # numbers formatted by _sig3 (strings): align as numbers
+    return out
