@@ -1,7 +1,10 @@
 """A small, fast training loop: ``fit`` and ``evaluate``.
 
-Metrics are accumulated on the device and read back once per epoch (no per-batch ``.item()``);
-a NaN/inf loss stops the run with a clear message and ``History.diverged = True``.
+Metrics are accumulated on the device and read back once per epoch (no per-batch ``.item()``).
+A run that diverges stops with a clear Chinese message and ``History.diverged = True``: either the
+loss became NaN/inf, or it stayed finite but exploded (the epoch's mean loss exceeds
+``divergence_factor`` times the first batch's loss). Out-of-memory errors, on the GPU or the CPU,
+become an :class:`OutOfMemoryHelp` with advice.
 """
 
 from __future__ import annotations
@@ -13,9 +16,60 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+#: 2**62 bytes (4 EiB): more than any 64-bit computer can map (a process's address space on
+#: x86-64 and arm64 is at most 2**57 bytes), so the allocator refuses at once — even when the OS
+#: overcommits memory — and nothing is allocated (measured on Linux: about 0.1 ms per call).
+IMPOSSIBLE_BYTES = 2**62
+
+# Phrases of PyTorch's out-of-memory errors: CUDA/MPS ("out of memory"), the CPU allocator on
+# Linux/macOS ("DefaultCPUAllocator: can't allocate memory") and Windows ("not enough memory"),
+# errno 12 ("Cannot allocate memory") and a failed C++ ``new`` ("std::bad_alloc").
+_OOM_PHRASES = ("out of memory", "can't allocate memory", "not enough memory",
+                "cannot allocate memory", "std::bad_alloc")
+
+_DIVERGED_HINT = ("请把学习率 lr 除以 10 后重试（或用学习率范围测试找一个合适的值）；"
+                  "也可检查输入是否已归一化，或使用梯度裁剪。")
+
 
 class OutOfMemoryHelp(RuntimeError):
     """Raised instead of a bare out-of-memory error, with advice in Chinese."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True when ``exc`` is an out-of-memory error of the GPU or of the CPU allocator."""
+    if isinstance(exc, OutOfMemoryHelp):
+        return False
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(p in text for p in _OOM_PHRASES)
+
+
+def out_of_memory_help(exc: BaseException) -> OutOfMemoryHelp:
+    """The :class:`OutOfMemoryHelp` (Chinese advice + the original first line) for ``exc``."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    gpu = isinstance(exc, torch.cuda.OutOfMemoryError) or any(
+        k in first.lower() for k in ("cuda", "mps", "gpu"))
+    what = "显存（GPU 内存）" if gpu else "内存（CPU 内存）"
+    return OutOfMemoryHelp(
+        f"{what}不足：请减小 batch_size 或 resize（图像边长），或换用更窄的模型"
+        "（width/growth_rate），然后重新运行。注意：如果内存耗尽时操作系统直接结束了进程"
+        "（Linux 的 OOM killer；Jupyter 显示内核重启，Colab 显示会话崩溃），Python 来不及抛出异常，"
+        f"谁也无法捕获，只能重启内核后先调小这些参数。原始错误：{first}"
+    )
+
+
+def impossible_allocation(nbytes: int = IMPOSSIBLE_BYTES) -> torch.Tensor:
+    """Ask the CPU allocator for ``nbytes`` bytes (default 4 EiB): a REAL allocation failure.
+
+    With the default size the request exceeds every 64-bit address space, so PyTorch raises
+    ``RuntimeError: ... DefaultCPUAllocator: can't allocate memory ...`` at once (Windows words it
+    "not enough memory") without touching any memory — a safe way to show what ``fit`` does on
+    an out-of-memory error. Smaller sizes may really allocate: do not lower ``nbytes`` in a demo.
+    """
+    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes <= 0:
+        raise ValueError(f"字节数 nbytes 必须是正整数，收到 {nbytes!r}")
+    return torch.empty(nbytes, dtype=torch.uint8, device="cpu")
 
 
 @dataclass
@@ -79,11 +133,30 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _oom_help(exc: BaseException) -> OutOfMemoryHelp:
-    return OutOfMemoryHelp(
-        "内存（或显存）不足：请减小 batch_size 或 resize（图像边长），或换用更窄的模型（width/growth_rate），"
-        f"然后重新运行。原始错误：{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-    )
+def _check_factor(factor) -> None:
+    ok = factor is None or (isinstance(factor, (int, float)) and not isinstance(factor, bool)
+                            and math.isfinite(factor) and factor > 1)
+    if not ok:
+        raise ValueError(f"发散阈值 divergence_factor 必须是大于 1 的数或 None（不检查），收到 {factor!r}")
+
+
+def _diverged_message(epoch: int, lr: float, mean_loss: float, first_loss: float,
+                      factor) -> str:
+    if not math.isfinite(mean_loss):
+        what = "出现 NaN/inf 损失"
+    else:
+        ratio = mean_loss / first_loss if first_loss > 0 else math.inf
+        what = (f"平均训练损失 {mean_loss:.3g} 是第一个批量损失 {first_loss:.3g} 的 {ratio:.3g} 倍"
+                f"（超过 divergence_factor={factor:g}），损失爆炸")
+    return f"第 {epoch} 轮{what}，训练已停止：学习率 lr（当前 {lr:g}）很可能太大。" + _DIVERGED_HINT
+
+
+def _exploded(loss_sum: torch.Tensor, n: int, first_loss: torch.Tensor,
+              factor: float) -> torch.Tensor:
+    """Device flag: the mean loss so far exceeds ``factor`` × a positive first-batch loss."""
+    if math.isinf(factor):
+        return torch.zeros((), dtype=torch.bool, device=loss_sum.device)
+    return (first_loss > 0) & (loss_sum > factor * first_loss * n)
 
 
 @torch.no_grad()
@@ -99,6 +172,10 @@ def evaluate(model: nn.Module, data_iter, device=None) -> float:
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
             correct += (model(X).argmax(dim=1) == y).sum()
             total += y.numel()
+    except (RuntimeError, MemoryError) as exc:
+        if is_out_of_memory(exc):
+            raise out_of_memory_help(exc) from exc
+        raise
     finally:
         model.train(was_training)
     return float(correct) / max(total, 1)
@@ -106,7 +183,7 @@ def evaluate(model: nn.Module, data_iter, device=None) -> float:
 
 def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimizer,
         loss_fn=None, scheduler=None, scheduler_interval: str = "epoch", device=None,
-        callbacks=(), progress: bool = True) -> History:
+        callbacks=(), progress: bool = True, divergence_factor: float | None = 100.0) -> History:
     """Train ``model`` and return a :class:`History`.
 
     Parameters
@@ -122,6 +199,12 @@ def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimi
     device: defaults to the device of the model's parameters.
     callbacks: callables ``cb(history)`` called after every epoch (e.g. ``LivePlot``).
     progress: show a tqdm progress bar per epoch.
+    divergence_factor: the run counts as diverged (like a NaN loss) when an epoch's mean loss
+        exceeds this many times the loss of the very first batch (measured before any update).
+        ``None`` turns the check off — e.g. for tiny batches whose first loss is close to 0.
+
+    The check runs on the device: the loss is read back once per epoch, plus one cheap flag
+    every 50 batches so that a diverged run stops early.
     """
     from tqdm.auto import tqdm
 
@@ -131,6 +214,8 @@ def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimi
         raise ValueError(f"scheduler_interval 只能是 'epoch' 或 'batch'，收到 {scheduler_interval!r}")
     if optimizer is None or not hasattr(optimizer, "param_groups"):
         raise ValueError("optimizer 必须是 torch.optim 优化器（需要 param_groups）")
+    _check_factor(divergence_factor)
+    factor = math.inf if divergence_factor is None else float(divergence_factor)
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     device = torch.device(device) if device is not None else _model_device(model)
     model.to(device)
@@ -138,6 +223,7 @@ def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimi
     if plateau and scheduler_interval == "batch":
         raise ValueError("ReduceLROnPlateau 需要按轮（scheduler_interval='epoch'）调用并传入指标")
     hist = History(num_epochs=num_epochs)
+    first_loss = None  # the first batch's loss, a device tensor (no host sync)
     for epoch in range(num_epochs):
         model.train()
         loss_sum = torch.zeros((), device=device)
@@ -160,32 +246,41 @@ def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimi
                 if scheduler is not None and scheduler_interval == "batch":
                     scheduler.step()
                 with torch.no_grad():
-                    ld = loss.detach()
+                    ld = loss.detach().float()
+                    if first_loss is None:
+                        first_loss = ld.clone()
                     finite &= torch.isfinite(ld)
                     loss_sum += ld * y.numel()
                     correct += (out.argmax(dim=1) == y).sum()
                 n += y.numel()
-                # One cheap check every 50 batches so a diverged run stops early.
-                if i % 50 == 49 and not bool(finite):
+                # One cheap flag every 50 batches so that a diverged run stops early.
+                if i % 50 == 49 and not bool(finite & ~_exploded(loss_sum, n, first_loss, factor)):
                     break
-        except RuntimeError as exc:
-            if "out of memory" in str(exc).lower() or isinstance(exc, torch.OutOfMemoryError):
-                raise _oom_help(exc) from exc
+        except (RuntimeError, MemoryError) as exc:
+            if is_out_of_memory(exc):
+                raise out_of_memory_help(exc) from exc
             raise
         finally:
             bar.close()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
-        if not bool(finite):
+        if n == 0:
+            raise ValueError("训练数据 train_iter 没有产生任何批量（是空的）")
+        # The one host sync of the epoch: every number at once.
+        total, right, ok, exploded, first = torch.stack(
+            [loss_sum, correct.float(), finite.float(),
+             _exploded(loss_sum, n, first_loss, factor).float(),
+             first_loss]).tolist()
+        train_loss = total / n
+        if not ok or exploded:
             hist.diverged = True
-            hist.message = (f"第 {epoch + 1} 轮出现 NaN/inf 损失，训练已停止："
-                            f"学习率（当前 {lr_at_start:g}）可能太大，或输入数据有问题。")
+            hist.message = _diverged_message(epoch + 1, lr_at_start,
+                                             train_loss if ok else math.nan, first, factor)
             print("⚠️ " + hist.message)
             break
-        train_loss = float(loss_sum) / max(n, 1)
         hist.train_loss.append(train_loss)
-        hist.train_acc.append(float(correct) / max(n, 1))
+        hist.train_acc.append(right / n)
         hist.lr.append(lr_at_start)
         hist.seconds.append(elapsed)
         hist.examples_per_sec.append(n / elapsed if elapsed > 0 else math.inf)

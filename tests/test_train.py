@@ -1,4 +1,5 @@
 import math
+import time
 
 import pytest
 import torch
@@ -59,6 +60,79 @@ def test_huge_lr_diverges_instead_of_crashing():
     assert h.diverged
 
 
+def test_finite_but_exploding_loss_counts_as_diverged(capsys):
+    """A linear model at lr=1e6: the cross-entropy stays finite (about 1e4-1e7) but explodes."""
+    tr, te = _toy_loaders()
+    net = _net()
+    h = train.fit(net, tr, te, num_epochs=3, optimizer=torch.optim.SGD(net.parameters(), lr=1e6),
+                  progress=False)
+    assert h.diverged and h.epochs_done == 0
+    assert "倍" in h.message and "lr" in h.message and "1e+06" in h.message
+    assert "除以 10" in h.message
+    assert "损失爆炸" in capsys.readouterr().out
+    # The same run with the check switched off finishes with a huge but finite loss.
+    net = _net()
+    h = train.fit(net, tr, te, num_epochs=3, optimizer=torch.optim.SGD(net.parameters(), lr=1e6),
+                  progress=False, divergence_factor=None)
+    assert not h.diverged and h.epochs_done == 3
+    assert all(math.isfinite(v) and v > 100 * math.log(2) for v in h.train_loss)
+
+
+def test_explosion_stops_early_within_an_epoch():
+    tr, _ = _toy_loaders(n=64 * 120, batch=64)  # 120 batches: the flag is read at batch 50
+    seen = {"n": 0}
+
+    def counting_loss(out, y):
+        seen["n"] += 1
+        return nn.functional.cross_entropy(out, y)
+
+    net = _net()
+    h = train.fit(net, tr, None, num_epochs=1, loss_fn=counting_loss, progress=False,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=1e6))
+    assert h.diverged and seen["n"] == 50
+
+
+def test_normal_training_is_not_flagged():
+    tr, te = _toy_loaders()
+    net = _net()
+    h = train.fit(net, tr, te, num_epochs=5, optimizer=torch.optim.SGD(net.parameters(), lr=0.5),
+                  progress=False, divergence_factor=2.0)
+    assert not h.diverged and h.message == "" and h.epochs_done == 5
+
+
+def test_zero_first_loss_does_not_trip_the_check():
+    tr, _ = _toy_loaders(n=256)
+    calls = {"n": 0}
+
+    def loss_zero_then_one(out, y):
+        calls["n"] += 1
+        scale = 0.0 if calls["n"] == 1 else 1.0
+        return nn.functional.cross_entropy(out, y) * scale
+
+    net = _net()
+    h = train.fit(net, tr, None, num_epochs=2, loss_fn=loss_zero_then_one, progress=False,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
+    assert not h.diverged
+
+
+@pytest.mark.parametrize("bad", [1, 0.5, -3, float("nan"), float("inf"), "100", True])
+def test_bad_divergence_factor(bad):
+    tr, _ = _toy_loaders()
+    net = _net()
+    with pytest.raises(ValueError, match="divergence_factor"):
+        train.fit(net, tr, None, num_epochs=1, divergence_factor=bad,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
+
+
+def test_empty_loader_is_an_error():
+    net = _net()
+    empty = data.TensorLoader(torch.zeros(0, 1, 4, 4), torch.zeros(0, dtype=torch.long),
+                              batch_size=4)
+    with pytest.raises(ValueError, match="train_iter"):
+        train.fit(net, empty, None, num_epochs=1, progress=False,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, None])
 def test_bad_num_epochs(bad):
     tr, te = _toy_loaders()
@@ -104,20 +178,88 @@ def test_reduce_on_plateau_gets_the_metric():
                   scheduler_interval="batch")
 
 
+class _FailsInForward(nn.Module):
+    """A model whose forward pass raises ``make_error()`` (or calls it when it is a function)."""
+
+    def __init__(self, make_error):
+        super().__init__()
+        self.lin = nn.Linear(16, 2)
+        self.make_error = make_error
+
+    def forward(self, x):
+        raise self.make_error()
+
+
+def _fit_once(net, tr, te=None):
+    return train.fit(net, tr, te, num_epochs=1, progress=False,
+                     optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
+
+
 def test_out_of_memory_gets_clear_advice():
-    class Hungry(nn.Module):
+    tr, te = _toy_loaders()
+    net = _FailsInForward(lambda: RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB"))
+    with pytest.raises(train.OutOfMemoryHelp, match="batch_size") as info:
+        _fit_once(net, tr, te)
+    assert "显存" in str(info.value) and "CUDA out of memory" in str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+    "you tried to allocate 4611686018427387904 bytes. Error code 12 (Cannot allocate memory)",
+    "[enforce fail at C:\\actions-runner\\alloc_cpu.cpp:72] data. DefaultCPUAllocator: "
+    "not enough memory: you tried to allocate 1073741824 bytes.",
+    "std::bad_alloc",
+])
+def test_cpu_allocator_failures_are_recognised(text):
+    assert train.is_out_of_memory(RuntimeError(text))
+    tr, _ = _toy_loaders()
+    with pytest.raises(train.OutOfMemoryHelp, match="batch_size") as info:
+        _fit_once(_FailsInForward(lambda: RuntimeError(text)), tr)
+    message = str(info.value)
+    assert "内存（CPU 内存）不足" in message and text.splitlines()[0][:40] in message
+    assert "OOM killer" in message and "无法捕获" in message
+
+
+def test_python_memory_error_is_recognised_but_other_errors_pass_through():
+    assert train.is_out_of_memory(MemoryError())
+    assert not train.is_out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))
+    assert not train.is_out_of_memory(ValueError("out of memory"))  # not an allocator error
+    tr, _ = _toy_loaders()
+    with pytest.raises(RuntimeError, match="shapes") as info:
+        _fit_once(_FailsInForward(lambda: RuntimeError("shapes do not match")), tr)
+    assert not isinstance(info.value, train.OutOfMemoryHelp)
+
+
+def test_impossible_allocation_is_a_real_instant_cpu_failure():
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError) as info:
+        train.impossible_allocation()
+    assert time.perf_counter() - start < 1.0
+    assert train.is_out_of_memory(info.value)
+    assert "DefaultCPUAllocator" in str(info.value)
+    with pytest.raises(ValueError, match="nbytes"):
+        train.impossible_allocation(0)
+
+
+def test_fit_turns_a_real_allocation_failure_into_advice():
+    class Greedy(nn.Module):
         def __init__(self):
             super().__init__()
             self.lin = nn.Linear(16, 2)
 
         def forward(self, x):
-            raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+            return self.lin(x.flatten(1)) + train.impossible_allocation().sum()
 
     tr, te = _toy_loaders()
-    net = Hungry()
-    with pytest.raises(train.OutOfMemoryHelp, match="batch_size"):
-        train.fit(net, tr, te, num_epochs=1, optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
-                  progress=False)
+    with pytest.raises(train.OutOfMemoryHelp, match="DefaultCPUAllocator") as info:
+        _fit_once(Greedy(), tr, te)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_evaluate_turns_out_of_memory_into_advice():
+    _, te = _toy_loaders()
+    with pytest.raises(train.OutOfMemoryHelp, match="resize"):
+        train.evaluate(_FailsInForward(MemoryError), te)
 
 
 def test_evaluate_restores_mode():
