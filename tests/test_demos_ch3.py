@@ -7,6 +7,7 @@ import pytest  # noqa: E402
 from torch import nn  # noqa: E402
 
 from course_utils import widgets  # noqa: E402
+from course_utils.demos import ch3_diagrams as diagrams  # noqa: E402
 from course_utils.demos import ch3_resnet_densenet as arch_demos  # noqa: E402
 from course_utils.models.densenets import densenet  # noqa: E402
 from course_utils.models.resnets import resnet18  # noqa: E402
@@ -52,13 +53,13 @@ def test_activation_bytes_is_linear_in_batch():
     assert arch_demos.activation_bytes(lin, (2, 5)) == 2 * 7 * 4
 
 
-def test_plot_histories_and_table():
+def test_plot_histories():
     h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8], test_acc=[0.5, 0.7])
     fig = arch_demos.plot_histories({"普通 8 层": h, "残差 8 层": h}, title="t")
     assert len(fig.axes[0].lines) == 2
+    assert fig.axes[0].get_xlabel() == "轮"
+    assert not hasattr(arch_demos, "format_table")  # tables go through course_utils.tables.table
     plt.close(fig)
-    text = arch_demos.format_table([dict(m="普通", a=0.5)], [("m", "模型", "s"), ("a", "acc", ".2f")])
-    assert text.splitlines()[0].startswith("模型") and "0.50" in text
 
 
 def test_conv_macs_by_hand():
@@ -68,3 +69,42 @@ def test_conv_macs_by_hand():
     assert arch_demos.conv_macs(net, (1, 1, 5, 5)) == 4 * 25 * 9 + 10 * 100
     assert arch_demos.conv_macs(net, (2, 1, 5, 5)) == 2 * (4 * 25 * 9 + 10 * 100)
     assert net.training  # the mode is restored
+
+
+def _texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_residual_diagram_has_both_shortcuts():
+    fig = diagrams.draw_residual_blocks()
+    texts = _texts(fig)
+    assert len(fig.axes) == 2
+    assert sum("1×1 卷积层" in t for t in texts) == 1  # only panel (b) has the 1×1 shortcut
+    assert texts.count("批量归一化层") == 4 and sum(t == "+" for t in texts) == 2
+
+
+def test_dense_block_diagram_counts_channels():
+    fig = diagrams.draw_dense_block(num_convs=2, in_channels=3, growth_rate=10)
+    texts = _texts(fig)
+    assert [t for t in texts if t.endswith("通道") and t[0].isdigit()] == ["3 通道", "13 通道", "23 通道"]
+    assert "3 + 2×10 = 23" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="growth_rate"):
+        diagrams.draw_dense_block(growth_rate=0)
+
+
+def test_stage_rows_follow_the_models():
+    rows = diagrams.stage_rows(resnet18(), (1, 1, 96, 96))
+    assert [r["shape"] for r in rows] == [(64, 24, 24), (64, 24, 24), (128, 12, 12), (256, 6, 6),
+                                          (512, 3, 3), (10,)]
+    assert sum(r["params"] for r in rows) == 11_178_378
+    assert rows[1]["name"].startswith("阶段 1") and rows[-1]["name"].startswith("输出部分")
+    net = densenet(growth_rate=4, block_sizes=(2, 2), small_input=True)
+    net.train()
+    rows = diagrams.stage_rows(net, (1, 1, 28, 28))
+    assert [r["name"].split("\n")[0] for r in rows] == ["首层", "稠密块 1", "过渡层", "稠密块 2", "输出部分"]
+    assert [r["shape"][0] for r in rows] == [8, 16, 8, 16, 10]
+    assert "BN" in rows[-1]["name"] and net.training  # the mode is restored
+    fig = diagrams.draw_stage_layout(net, (1, 1, 28, 28), title="DenseNet")
+    assert "DenseNet" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="model"):
+        diagrams.stage_rows(nn.Linear(2, 2))

@@ -1,5 +1,8 @@
 """Notebook helpers for chapter 3: architecture panels, memory estimates, curve comparison.
 
+Result tables are built in the notebook with ``course_utils.tables.table``; the block diagrams
+live in :mod:`course_utils.demos.ch3_diagrams`.
+
 Everything here is a plain function returning a matplotlib Figure (or numbers), so the
 notebook can call it once for a static figure and wrap it in ``widgets.interactive``.
 """
@@ -12,7 +15,6 @@ from torch import nn
 from course_utils.models.densenets import DenseBlock, densenet
 from course_utils.models.resnets import Residual, _Plain, small_resnet
 from course_utils.models.summary import count_parameters
-from course_utils.text import display_width
 
 RESNET_DEPTHS = (8, 14, 20, 32, 44, 56, 110)
 
@@ -93,7 +95,7 @@ def draw_depth_growth(depth: int = 20, growth_rate: int = 12, num_convs: int = 4
     ax2.set_ylim(0, max(chans) * 1.15)
     ax2.set_xlabel("层序号（0 为输入，其后依次为首层、各卷积块、过渡层）")
     ax2.set_ylabel("输出通道数")
-    ax2.set_title(f"稠密网络 增长率 k={growth_rate}，每块 {num_convs} 个卷积：共 "
+    ax2.set_title(f"稠密连接网络 增长率 k={growth_rate}，每块 {num_convs} 个卷积：共 "
                   f"{_fmt_params(count_parameters(dn))} 参数", fontsize=10)
     fig.tight_layout()
     return fig
@@ -162,30 +164,15 @@ def plot_histories(histories: dict, *, title: str | None = None):
         ax2.plot(epochs, h.train_acc, style, color=color, marker="o", ms=3, label=label)
     for ax in (ax1, ax2):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax1.set_xlabel("轮次 epoch")
+    ax1.set_xlabel("轮")
     ax1.set_ylabel("训练损失")
-    ax2.set_xlabel("轮次 epoch")
+    ax2.set_xlabel("轮")
     ax2.set_ylabel("训练准确率")
     ax1.legend(fontsize=9)
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
-
-
-def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """A plain-text table. ``columns`` are ``(key, header, format)``, e.g. ``("acc", "准确率", ".3f")``."""
-    cells = [[h for _, h, _ in columns]]
-    for r in rows:
-        cells.append([format(r[k], f) for k, _, f in columns])
-    widths = [max(display_width(row[j]) for row in cells) for j in range(len(columns))]
-    lines = []
-    for i, row in enumerate(cells):
-        lines.append("  ".join(c + " " * (w - display_width(c))
-                               for c, w in zip(row, widths)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _forward_once(model: nn.Module, input_shape, handles) -> None:
