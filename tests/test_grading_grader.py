@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import random
 import shutil
 import sys
 import time
@@ -16,11 +18,17 @@ from pathlib import Path
 import pytest
 
 from course_utils.grading.__main__ import main as cli
-from course_utils.grading.grader import WorkerPool, grade
+from course_utils.grading.grader import UsageError, WorkerPool, grade
 from course_utils.grading.source import load_assignment, solution_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grading_corpus.corpus import ENTRIES, write_corpus  # noqa: E402
+from grading_corpus.corpus import (  # noqa: E402
+    ENTRIES,
+    reference_code,
+    replace,
+    solved,
+    write_corpus,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "assignments").glob("[0-9][0-9]_*.ipynb"))
@@ -84,7 +92,8 @@ def test_outputs_csv_feedback_and_log(corpus_run):
     with open(out / "grades.csv", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
     assert [r["submission"] for r in table] == sorted(corpus_run["expected"])
-    assert list(table[0]) == ["submission", "q1", "q2", "q3", "q4", "total", "max", "status"]
+    assert [r["learner"] for r in table] == [n[:-6] for n in sorted(corpus_run["expected"])]
+    assert list(table[0]) == ["learner", "submission", "q1", "q2", "q3", "q4", "total", "max", "status"]
     bad = {r["submission"]: r["status"] for r in table}
     assert "不是有效的 .ipynb" in bad["corrupt_json.ipynb"]
     assert bad["reference_solution.ipynb"] == "正常"
@@ -99,21 +108,37 @@ def test_outputs_csv_feedback_and_log(corpus_run):
     assert "尚未实现" in stub and "⚠️" not in stub  # zero, but without errors
     loop = (out / "feedback" / "infinite_loop_in_q2.md").read_text(encoding="utf-8")
     assert "超时" in loop
+    huge = (out / "feedback" / "huge_output_in_q1.md").read_text(encoding="utf-8")
+    assert huge.count("输出过多") == 1 and "Errno" not in huge and "OSError" not in huge
+    corrupt = (out / "feedback" / "corrupt_json.md").read_text(encoding="utf-8")
+    assert corrupt.count("无法读取该文件") == 1 and "未得到结果" not in corrupt and "❌" not in corrupt
     log = (out / "grading.log").read_text(encoding="utf-8")
     assert "30 份提交" in log and "隔离" in log
 
 
-def test_every_solution_full_marks_and_every_stub_zero(pool, tmp_path):
-    for source in SOURCES:
+def _reordered(source: Path, dest: Path, order) -> None:
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    nb["cells"] = order(nb["cells"])
+    dest.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+
+
+def test_every_solution_full_marks_in_any_cell_order_and_every_stub_zero(pool, tmp_path):
+    """README promises that cells may be moved freely: reversed and shuffled solutions get 10."""
+    for k, source in enumerate(SOURCES):
         subs = tmp_path / source.stem / "subs"
         subs.mkdir(parents=True)
         shutil.copy(source, subs / "solution.ipynb")
+        _reordered(source, subs / "reversed.ipynb", lambda cells: cells[::-1])
+        _reordered(source, subs / "shuffled.ipynb",
+                   lambda cells, k=k: random.Random(k).sample(cells, len(cells)))
         shutil.copy(RELEASED / source.name, subs / "stub.ipynb")
         rows = grade(source.name[:2], subs, tmp_path / source.stem / "out",
                      source_dir=ROOT / "assignments", jobs=2, timeout=20, pool=pool,
                      echo=lambda *a: None)
         by = {r["submission"]: r for r in rows}
-        assert by["solution.ipynb"]["total"] == by["solution.ipynb"]["max"] == 10, source.name
+        for name in ("solution.ipynb", "reversed.ipynb", "shuffled.ipynb"):
+            assert by[name]["total"] == by[name]["max"] == 10, (source.name, name, by[name])
+            assert by[name]["status"] == "正常"
         assert by["stub.ipynb"]["total"] == 0 and by["stub.ipynb"]["status"] == "正常"
 
 
@@ -189,21 +214,36 @@ print(",".join(blocked))
     assert (work / "ok.txt").read_text() == "fine" and not (tmp_path / "out.txt").exists()
 
 
-def test_cli_rejects_bad_arguments(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        cli(["grade", "--assignment", "01", "--submissions", str(tmp_path / "missing"),
-             "--out", str(tmp_path / "out")])
-    assert "不存在" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        cli(["grade", "--assignment", "01", "--submissions", str(tmp_path), "--out",
-             str(tmp_path), "--jobs", "0"])
+def test_cli_usage_errors_are_one_chinese_line_with_exit_code_2(tmp_path, capsys):
+    empty, full = tmp_path / "empty", tmp_path / "full"
+    empty.mkdir()
+    full.mkdir()
+    (empty / "readme.txt").write_text("x")
+    shutil.copy(RELEASED / SOURCES[0].name, full / "a.ipynb")
+    (tmp_path / "file.txt").write_text("x")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("teacher's file")
+    cases = [
+        (["--submissions", str(tmp_path / "missing")], "不存在"),
+        (["--submissions", str(empty)], "没有找到可评分的 .ipynb"),
+        (["--submissions", str(full), "--jobs", "0"], "--jobs"),
+        (["--submissions", str(full), "--assignment", "09"], "作业 09"),
+        (["--submissions", str(full), "--out", str(tmp_path / "file.txt")], "是一个已存在的文件"),
+        (["--submissions", str(full), "--out", str(other)], "不是评分结果目录"),
+    ]
+    for extra, needle in cases:
+        args = ["grade", "--assignment", "01", "--out", str(tmp_path / "o"), *extra]
+        with pytest.raises(SystemExit) as exc:
+            cli(args)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1 and needle in err, (extra, err)
+        assert "Traceback" not in err and err.startswith("python -m course_utils.grading: 错误：")
+    assert (other / "keep.txt").read_text() == "teacher's file" and not (tmp_path / "o").exists()
     with pytest.raises(ValueError, match="jobs"):
         grade("01", tmp_path, tmp_path / "o", jobs=0)
-    with pytest.raises(FileNotFoundError, match="submissions"):
+    with pytest.raises(UsageError, match="submissions"):
         grade("01", tmp_path / "missing", tmp_path / "o")
-    with pytest.raises(FileNotFoundError, match="作业 09"):
-        cli(["grade", "--assignment", "09", "--submissions", str(tmp_path), "--out",
-             str(tmp_path / "o")])
 
 
 def test_cli_grades_a_folder_end_to_end(tmp_path):
@@ -219,4 +259,77 @@ def test_cli_grades_a_folder_end_to_end(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "已评分 2 份提交" in res.stdout
     lines = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[1].startswith("a.ipynb,2,3,3,2,10,10,") and lines[2].startswith("b.ipynb,0,0,0,0,0,10,")
+    assert lines[1].startswith("a,a.ipynb,2,3,3,2,10,10,") and lines[2].startswith("b,b.ipynb,0,0,0,0,0,10,")
+
+
+def _nb(cells_from, **edits):
+    nb = json.loads((RELEASED / SOURCES[0].name).read_text(encoding="utf-8"))
+    nb = solved(nb, cells_from)
+    for fn, code in edits.items():
+        nb = replace(nb, fn, code)
+    return nb
+
+
+def test_lms_export_flags_hidden_errors_dropped_code_and_regrading(pool, tmp_path):
+    """One folder per learner, stray files listed, wrong assignment flagged, old results gone."""
+    ref = reference_code(SOURCES[0])
+    subs, out = tmp_path / "export", tmp_path / "out"
+    leaky = ref["step_decay"].replace('"""Learning rate of StepLR at ``epoch``."""',
+                                      'raise ValueError(repr((epoch, base_lr, step_size, gamma)))')
+    dropped = "import math\nWARM = float('1')\n" + ref["cosine_warmup"].replace(
+        "return base_lr * step / warmup_steps", "return WARM * base_lr * step / warmup_steps")
+    notebooks = {
+        "2024001/作业1/submission.IPYNB": _nb(ref),
+        "2024002/hw.ipynb": _nb(ref, step_decay=leaky),
+        "2024003.ipynb": _nb(ref, cosine_warmup=dropped),
+        "2024004/x.ipynb": dict(_nb(ref), metadata={"course_assignment": {"id": "03"}}),
+    }
+    for rel, nb in notebooks.items():
+        (subs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (subs / rel).write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    dup = _nb(ref)
+    dup["cells"].append({"cell_type": "code", "metadata": {}, "source": ref["suggest_lr"]})
+    (subs / "2024005.ipynb").write_text(json.dumps(dup, ensure_ascii=False), encoding="utf-8")
+    (subs / "2024001" / "附件.pdf").write_bytes(b"%PDF")
+    (subs / ".ipynb_checkpoints").mkdir()
+    (out / "feedback").mkdir(parents=True)
+    (out / "grades.csv").write_text("stale")
+    (out / "feedback" / "2023999.md").write_text("an earlier run's learner")
+    printed = []
+    rows = grade("01", subs, out, source_dir=ROOT / "assignments", jobs=2, timeout=20, pool=pool,
+                 echo=printed.append)
+    by = {r["learner"]: r for r in rows}
+    assert list(by) == ["2024001", "2024002", "2024003", "2024004", "2024005"]
+    assert by["2024001"]["submission"] == "2024001/作业1/submission.IPYNB"
+    assert by["2024001"]["total"] == by["2024004"]["total"] == by["2024005"]["total"] == 10
+    assert by["2024004"]["status"].startswith("作业编号不符") and by["2024001"]["status"] == "正常"
+    assert by["2024002"]["q2"] == 0 and by["2024003"]["q1"] < 3  # NameError in the warmup cases
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"{k}.md" for k in by]
+    for text in (" ".join(printed), (out / "grading.log").read_text(encoding="utf-8")):
+        assert "附件.pdf" in text and "不是 .ipynb" in text and ".ipynb_checkpoints" in text
+    leak = (out / "feedback" / "2024002.md").read_text(encoding="utf-8")
+    q2 = leak.split("## q2")[1].split("## q3")[0]
+    hidden = [ln for ln in q2.splitlines() if "隐藏测试" in ln]
+    assert len(hidden) == 2 and all("ValueError" in ln and "raise ValueError(repr((" in ln for ln in hidden)
+    assert not any("0.05" in ln or "0.3" in ln or "0.9" in ln for ln in hidden)
+    assert "(0, 1.0, 3, 0.1)" in leak  # the public case may show its own inputs
+    drop = (out / "feedback" / "2024003.md").read_text(encoding="utf-8")
+    assert "WARM" in drop and "`WARM = float('1')`" in drop and "评分时不执行" in drop
+    dup_text = (out / "feedback" / "2024005.md").read_text(encoding="utf-8")
+    n = len(dup["cells"])
+    assert "函数 suggest_lr 在第 " in dup_text and f"最后一个（第 {n} 个单元）" in dup_text
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    first = doc["submissions"][0]
+    assert first["learner"] == "2024001" and first["flags"] == [] and first["graded"] is True
+    q1 = first["questions"]["q1"]
+    assert q1["score"] == q1["max"] == 3 and q1["status"] == "完成"
+    assert {c["visibility"] for c in q1["cases"]} == {"public", "hidden"}
+    assert sum(c["max"] for c in q1["cases"]) == pytest.approx(3)
+    assert set(q1["cases"][0]) == {"desc", "visibility", "weight", "max", "score", "passed", "feedback"}
+    assert doc["submissions"][3]["flags"] == ["作业编号不符"]
+    assert {s["reason"] for s in doc["skipped"]} >= {"不是 .ipynb 笔记本"}
+    grade("01", subs / "2024003.ipynb", out, source_dir=ROOT / "assignments", pool=pool,
+          echo=lambda *a: None)  # a single notebook, graded into the same out dir again
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["2024003.md"]
+    assert len((out / "grades.csv").read_text(encoding="utf-8").splitlines()) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left

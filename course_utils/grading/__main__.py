@@ -13,41 +13,84 @@ def _root() -> Path:
     return repo_root() or Path.cwd()
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one Chinese line on stderr and exit code 2 (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: 错误：{message}（--help 查看用法）\n")
+
+
+GRADE_EXAMPLE = """示例：
+  python -m course_utils.grading grade --assignment 01 --submissions 提交/作业1 --out 结果/作业1 \\
+      --jobs 2 --timeout 20 --memory-mb 1024
+
+--submissions 可以是一个目录（递归查找 .ipynb/.IPYNB；学生编号取提交目录下的第一级子目录名，
+直接放在其中的笔记本取文件名）或单个笔记本。未评分的文件会逐个列出原因。--out 中原有的评分结果会被整体替换。"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_utils.grading",
-                                description="作业发布与自动评分（release / grade）")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = _Parser(prog="python -m course_utils.grading",
+                description="作业发布与自动评分（release / grade）")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     r = sub.add_parser("release", help="由教师源文件生成学生版笔记本和包内公开测试")
     r.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
     r.add_argument("--notebooks", default=None, help="学生版输出目录（默认 notebooks/assignments/）")
     r.add_argument("--only", nargs="*", default=None, help="只发布这些编号的作业，例如 01 03")
-    g = sub.add_parser("grade", help="批量评分一个目录中的 .ipynb 提交")
+    g = sub.add_parser("grade", help="批量评分一个目录中的 .ipynb 提交", epilog=GRADE_EXAMPLE,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("--assignment", required=True, help="作业编号，例如 01")
-    g.add_argument("--submissions", required=True, help="存放学生 .ipynb 的目录")
-    g.add_argument("--out", required=True, help="输出目录（grades.csv、feedback/、grading.log）")
+    g.add_argument("--submissions", required=True, help="存放学生 .ipynb 的目录（可含子目录）或单个笔记本")
+    g.add_argument("--out", required=True,
+                   help="输出目录（grades.csv、feedback/、results.json、grading.log）")
     g.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
     g.add_argument("--jobs", type=int, default=2, help="并行评分进程数（默认 2）")
-    g.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒）")
-    g.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB）")
+    g.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒，默认 20）")
+    g.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB，默认 1024）")
+    g.add_argument("--shard", default=None, metavar="i/N",
+                   help="只评按学生编号排序后的第 i 份（共 N 份），例如 2/4；各份输出再用 merge 合并")
+    m = sub.add_parser("merge", help="把 grade --shard i/N 的各分片输出合并成一份（含 report.html）")
+    m.add_argument("shards", nargs="+", metavar="OUT_i", help="各分片的输出目录（全部 N 个）")
+    m.add_argument("--out", required=True, help="合并后的输出目录")
+    s = sub.add_parser("gradescope", help="生成 Gradescope 的自动评分包（autograder.zip）")
+    s.add_argument("--assignment", required=True, help="作业编号，例如 01")
+    s.add_argument("--out", required=True, help="写入 zip 的目录")
+    s.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
+    s.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒）")
+    s.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB）")
     args = p.parse_args(argv)
     root = _root()
     if args.cmd == "release":
         from .build import release
+        from .source import MarkerError
 
-        only = {f"{int(x):02d}" for x in args.only} if args.only else None
-        files = release(args.source or root / "assignments",
-                        args.notebooks or root / "notebooks" / "assignments", only=only)
+        try:
+            files = release(args.source or root / "assignments",
+                            args.notebooks or root / "notebooks" / "assignments", only=args.only)
+        except (MarkerError, FileNotFoundError, ValueError) as exc:
+            p.error(str(exc))
         for f in files:
             print(f"已写入 {f}")
         return 0
-    from .grader import grade
+    if args.cmd in ("merge", "gradescope"):
+        from .engines_cli import run
+
+        return run(args, root)
+    from .grader import UsageError, grade
 
     if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 64:
         p.error("--jobs 必须 ≥ 1，--timeout 必须 > 0，--memory-mb 必须 ≥ 64")
-    if not Path(args.submissions).is_dir():
-        p.error(f"--submissions 目录不存在：{args.submissions}")
-    grade(args.assignment, args.submissions, args.out, source_dir=args.source or root / "assignments",
-          jobs=args.jobs, timeout=args.timeout, mem_mb=args.memory_mb)
+    from .shards import ShardError, parse_shard
+
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ShardError as exc:
+        p.error(str(exc))
+    try:
+        grade(args.assignment, args.submissions, args.out,
+              source_dir=args.source or root / "assignments", jobs=args.jobs,
+              timeout=args.timeout, mem_mb=args.memory_mb, shard=shard)
+    except UsageError as exc:
+        p.error(str(exc))
     return 0
 
 

@@ -200,7 +200,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     if own_pool:
         pool.close()
     results = [_result(a, expected, sub, *replies[sub.learner], root) for sub in subs]
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    tmp = out.resolve().parent / f".{out.resolve().name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     rows = write_outputs(tmp, a, results, skipped)
@@ -225,6 +225,7 @@ def _check_out(out: Path) -> None:
 
 def _swap(tmp: Path, out: Path) -> None:
     """Replace ``out`` by ``tmp`` (the previous results disappear completely)."""
+    out = out.resolve()
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
