@@ -435,3 +435,30 @@ def test_grade_help_shows_defaults_and_a_full_example(capsys):
     out = capsys.readouterr().out
     assert "默认 20" in out and "默认 1024" in out and "默认 2" in out
     assert "python -m course_utils.grading grade --assignment 01 --submissions" in out
+
+
+def test_check_warns_about_renamed_or_nested_definitions_and_uses_history_without_a_file(
+        monkeypatch, capsys):
+    """On Colab there is no notebook file: the executed cells (IPython history) are used."""
+    from types import SimpleNamespace
+
+    from course_utils.grading import preview
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    history = ["", "import math\nFACTOR = math.sqrt(1.0)",
+               "if True:\n    def step_decay(epoch, base_lr, step_size, gamma=0.1):\n"
+               "        return FACTOR * base_lr * gamma ** (epoch // step_size)"]
+    shell = SimpleNamespace(user_ns={}, history_manager=SimpleNamespace(input_hist_raw=history))
+    monkeypatch.setattr(preview, "_ipython", lambda: shell)
+    ns = {"FACTOR": 1.0}
+    exec(history[2], ns)
+    assert check("01/q2", ns["step_decay"]).ok
+    out = capsys.readouterr().out
+    assert "step_decay 只在 `if True:` 之内定义" in out and "第 " not in out.split("⚠️", 1)[1][:20]
+
+    def my_decay(epoch, base_lr, step_size, gamma=0.1):
+        return base_lr * gamma ** (epoch // step_size)
+    history[2] = "def step_decay(epoch, base_lr, step_size, gamma=0.1):\n    return FACTOR * base_lr"
+    assert check("01/q2", my_decay).ok
+    out = capsys.readouterr().out
+    assert "你检查的是 my_decay" in out and "评分时不存在 FACTOR" in out and "`FACTOR = math.sqrt(1.0)`" in out

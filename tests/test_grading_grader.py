@@ -333,3 +333,26 @@ def test_lms_export_flags_hidden_errors_dropped_code_and_regrading(pool, tmp_pat
     assert sorted(p.name for p in (out / "feedback").iterdir()) == ["2024003.md"]
     assert len((out / "grades.csv").read_text(encoding="utf-8").splitlines()) == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+def test_case_weights_split_points_in_the_real_grader(pool, tmp_path):
+    def cell(src, kind="code"):
+        extra = {"outputs": [], "execution_count": None} if kind == "code" else {}
+        return {"cell_type": kind, "metadata": {}, "source": src, **extra}
+    source = {"cells": [cell("# 作业 1：小测", "markdown"),
+                        cell("### QUESTION q1 function=double points=4\ndef double(x):\n"
+                             "    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+                        cell("### PUBLIC TESTS q1\n@case('正数', weight=3)\ndef _(f):\n    return f(2)"),
+                        cell("### HIDDEN TESTS q1\n@case('负数')\ndef _(f):\n    return f(-5)")],
+              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "01_tiny.ipynb").write_text(json.dumps(source), encoding="utf-8")
+    sub = dict(source, cells=[cell("def double(x):\n    return 4 if x == 2 else 0")])
+    (tmp_path / "s.ipynb").write_text(json.dumps(sub), encoding="utf-8")
+    rows = grade("01", tmp_path / "s.ipynb", tmp_path / "out", source_dir=tmp_path / "src",
+                 pool=pool, echo=lambda *a: None)
+    assert rows[0]["learner"] == "s" and rows[0]["q1"] == 3.0 and rows[0]["max"] == 4
+    doc = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    cases = doc["submissions"][0]["questions"]["q1"]["cases"]
+    assert [(c["weight"], c["max"], c["score"]) for c in cases] == [(3.0, 3.0, 3.0), (1.0, 1.0, 0.0)]
+    assert "（权重 3）" in (tmp_path / "out" / "feedback" / "s.md").read_text(encoding="utf-8")

@@ -37,6 +37,12 @@ class Seen:
         return {n: sorted(set(self.defined_in[n])) for n in names
                 if len(set(self.defined_in.get(n, []))) > 1}
 
+    def dropped_definition(self, function: str) -> tuple[int, str] | None:
+        """``(cell, statement)`` when ``function`` is only defined inside skipped code (``if …:``)."""
+        if function in self.bound:
+            return None
+        return self.dropped.get(function)
+
     def unseen_globals(self, function: str) -> dict[str, tuple[int, str]]:
         """Globals used by ``function`` (and the kept defs it uses) that only dropped code binds."""
         used, todo, done = set(), [function], set()

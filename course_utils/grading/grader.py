@@ -244,6 +244,10 @@ def _result(a, expected, sub, reply, notes, seconds, root: Path) -> dict:
     for q in a.questions.values():
         r = score_question(q, expected[q.id], reply.get(q.id))
         if sub.seen is not None:
+            hidden = sub.seen.dropped_definition(q.function)
+            if hidden:
+                r["notes"].append(f"{q.function} 只在第 {hidden[0]} 个单元的 `{hidden[1]}` 之内定义，"
+                                  "评分时不执行这段代码，所以找不到该函数（def 要写在单元的最外层）")
             for name, cells in sub.seen.duplicates([q.function]).items():
                 r["notes"].append(f"函数 {name} 在第 {'、'.join(map(str, cells))} 个单元中都有定义："
                                   f"评分只使用最后一个（第 {cells[-1]} 个单元）")

@@ -59,15 +59,25 @@ def grader_view() -> tuple[Seen | None, bool]:
     return analyse([(i, src) for i, src in enumerate(history) if isinstance(src, str)]), False
 
 
-def warnings_for(function: str) -> list[str]:
+def warnings_for(function: str, answer=None) -> list[str]:
     """Chinese warnings about ``function`` as the grader will see it (never raises)."""
+    out = []
+    name = getattr(answer, "__name__", function)
+    if isinstance(name, str) and name != function:
+        out.append(f"你检查的是 {name}，而评分程序按函数名 {function} 查找答案：请把答案写在 "
+                   f"def {function}(...) 中（不要改名），再检查一次。")
     try:
         seen, from_file = grader_view()
     except Exception:  # noqa: BLE001
-        return []
+        return out
     if seen is None:
-        return []
-    out = []
+        return out
+    hidden = seen.dropped_definition(function)
+    if hidden:
+        cell, text = hidden
+        where = f"第 {cell} 个单元中" if from_file else ""
+        out.append(f"{function} 只在{where} `{text}` 之内定义：评分程序只执行顶层的 import、def、class 和"
+                   f"常量赋值，这段代码会被跳过，评分时找不到 {function}。请把 def 写在单元的最外层。")
     for name, (cell, text) in seen.unseen_globals(function).items():
         where = f"第 {cell} 个单元中的 " if from_file else ""
         out.append(f"评分时不存在 {name}：它由{where}`{text}` 定义，而评分程序只执行 import、def、class 和"

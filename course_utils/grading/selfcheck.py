@@ -105,7 +105,7 @@ def _check(question, answer, assignment) -> CheckResult:
             extra = f"；你的结果 {short(r['value'])}" if r["ok"] else ""
             print(f"     （{tol}{extra}）")
     total = len(q["cases"])
-    warnings = warnings_for(q["function"])
+    warnings = warnings_for(q["function"], answer)
     for w in warnings:
         print(f"  ⚠️ {w}")
     verdict = "全部通过 🎉（提交后还会运行隐藏测试）" if passed == total else "请修改后再运行本单元"
