@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -462,3 +463,120 @@ def test_check_warns_about_renamed_or_nested_definitions_and_uses_history_withou
     assert check("01/q2", my_decay).ok
     out = capsys.readouterr().out
     assert "你检查的是 my_decay" in out and "评分时不存在 FACTOR" in out and "`FACTOR = math.sqrt(1.0)`" in out
+
+
+VARIANTS = {  # reasonable answers that the question allows: each must pass every case
+    ("01", "q3", "restores the model afterwards (like fastai's lr_find)"): """
+import copy, math, torch
+def lr_range_test(model, loss_fn, batches, lrs, diverge_factor=4.0):
+    saved = copy.deepcopy(model.state_dict())
+    optimizer = torch.optim.SGD(model.parameters(), lr=lrs[0])
+    losses = []
+    for lr, (X, y) in zip(lrs, batches):
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = loss_fn(model(X), y)
+        losses.append(loss.item())
+        if not math.isfinite(losses[-1]) or losses[-1] > diverge_factor * min(losses):
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.load_state_dict(saved)
+    return losses
+""",
+    ("01", "q3", "works on a copy of the model"): """
+import copy, math, torch
+def lr_range_test(model, loss_fn, batches, lrs, diverge_factor=4.0):
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lrs[0])
+    losses = []
+    for lr, (X, y) in zip(lrs, batches):
+        optimizer.param_groups[0]["lr"] = lr
+        loss = loss_fn(model(X), y)
+        losses.append(loss.item())
+        if math.isnan(losses[-1]) or math.isinf(losses[-1]) or losses[-1] > diverge_factor * min(losses):
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return losses
+""",
+    ("02", "q2", "returns NumPy arrays"): """
+import numpy as np
+def update_running_stats(X, running_mean, running_var, momentum=0.1):
+    x = np.asarray(X, dtype=np.float64)
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    mean, var = x.mean(axis=axes), x.var(axis=axes, ddof=1)
+    m, v = np.asarray(running_mean, dtype=np.float64), np.asarray(running_var, dtype=np.float64)
+    return (1 - momentum) * m + momentum * mean, (1 - momentum) * v + momentum * var
+""",
+    ("04", "q2", "returns a NumPy array"): """
+import torch
+def newton_step(grad, hess, x):
+    return (x - torch.linalg.solve(hess(x), grad(x))).numpy()
+""",
+    ("05", "q4", "returns NumPy arrays"): """
+def momentum_step(w, v, grad, lr, beta=0.9):
+    v = beta * v + grad
+    return (w - lr * v).numpy(), v.numpy()
+""",
+}
+
+
+@pytest.mark.parametrize("key", VARIANTS, ids=lambda k: f"{k[0]}-{k[1]}-{k[2].split()[0]}")
+def test_reasonable_answers_the_question_allows_get_full_marks(key):
+    from course_utils.grading.build import expected_values
+    from course_utils.grading.harness import collect_cases, run_case
+
+    number, qid, _ = key
+    a = load_assignment(next(p for p in SOURCES if p.name.startswith(number)))
+    q = a.questions[qid]
+    ns = {}
+    assert not load_statements(definitions(VARIANTS[key]), ns)
+    expected = expected_values(a)[qid]
+    for c, spec in zip(collect_cases(q.test_sources(hidden=True)), expected):
+        r = run_case(c, ns[q.function])
+        assert r["ok"], (c.desc, r)
+        assert close(r["value"], spec["expected"], spec["atol"], spec["rtol"])[0], c.desc
+
+
+MUTATING = {  # answers that break a stated "do not modify the input" rule: check() must show it
+    ("02", "q2"): """
+def update_running_stats(X, running_mean, running_var, momentum=0.1):
+    dims = (0,) if X.dim() == 2 else (0, 2, 3)
+    running_mean.mul_(1 - momentum).add_(momentum * X.mean(dim=dims))
+    running_var.mul_(1 - momentum).add_(momentum * X.var(dim=dims, unbiased=True))
+    return running_mean, running_var
+""",
+    ("04", "q2"): """
+import torch
+def newton_step(grad, hess, x):
+    x -= torch.linalg.solve(hess(x), grad(x))
+    return x
+""",
+    ("04", "q4"): """
+def gd_quadratic(A, b, x0, lr, num_steps):
+    x = x0
+    for _ in range(num_steps):
+        x -= lr * (A @ x - b)
+    return x
+""",
+    ("05", "q2"): """
+def sgd_update(params, grads, lr):
+    for p, g in zip(params, grads):
+        p -= lr * g
+    return params
+""",
+}
+
+
+@pytest.mark.parametrize("key", MUTATING, ids=lambda k: f"{k[0]}-{k[1]}")
+def test_breaking_a_stated_rule_shows_in_check_and_costs_points(key, capsys):
+    ns = {}
+    assert not load_statements(definitions(MUTATING[key]), ns)
+    answer = [v for v in ns.values() if inspect.isfunction(v)][-1]
+    result = check(f"{key[0]}/{key[1]}", answer)
+    out = capsys.readouterr().out
+    assert not result.ok and "检查函数" in out
+    assert any(ln.strip().startswith("❌") and "没有原地修改" in ln for ln in out.splitlines()), out
