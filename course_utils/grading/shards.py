@@ -19,6 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
+from .classdata import RESULTS, dump, load, merge_docs
 from .report import write_report
 
 MANIFEST = "shard.json"
@@ -144,7 +145,19 @@ def merge(folders, out, *, echo=print) -> Path:
             raise ShardError(f"{man['dir']}/grades.csv 的列与其他分片不同，无法合并")
         header = h
         by_learner.update(zip(man["graded"], rows))
-    final, out = out, _fresh(out)
+    docs = [_results(Path(m["dir"])) for m in mans]
+    tmp = _fresh(out)
+    try:
+        _write_merged(tmp, mans, header, by_learner, docs)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap(tmp, out)
+    echo(f"已合并 {len(mans)} 个分片、{len(by_learner)} 名学生的成绩；结果在 {out}")
+    return out
+
+
+def _write_merged(out: Path, mans, header, by_learner, docs) -> None:
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -152,6 +165,7 @@ def merge(folders, out, *, echo=print) -> Path:
         w.writerows(by_learner[x] for x in mans[0]["learners"])
     for man in mans:
         _copy_feedback(Path(man["dir"]) / "feedback", out / "feedback")
+    dump(merge_docs(docs, mans[0]["learners"]), out)
     logs = [f"合并 {len(mans)} 个分片（作业 {mans[0]['assignment']}，发布版本 {mans[0]['release']}）"
             f"：共 {len(by_learner)} 名学生"]
     for man in mans:
@@ -166,9 +180,6 @@ def merge(folders, out, *, echo=print) -> Path:
     (out / MANIFEST).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
                                 encoding="utf-8")
     write_report(out)
-    _swap(out, final)
-    echo(f"已合并 {len(mans)} 个分片、{len(by_learner)} 名学生的成绩；结果在 {final}")
-    return final
 
 
 def _fresh(out: Path) -> Path:
@@ -190,6 +201,13 @@ def _swap(tmp: Path, out: Path) -> None:
         out.rename(old)
     tmp.rename(out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _results(folder: Path) -> dict:
+    try:
+        return load(folder)
+    except (OSError, ValueError):
+        raise ShardError(f"{folder} 中缺少可读的 {RESULTS}，分片输出不完整") from None
 
 
 def _copy_feedback(src: Path, dest: Path) -> None:
