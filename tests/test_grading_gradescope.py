@@ -172,3 +172,13 @@ def test_cli_refuses_unknown_assignment(tmp_path, capsys):
     assert cli(["gradescope", "--assignment", "09", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("错误：") and "09" in err and "Traceback" not in err
+
+
+def test_a_broken_autograder_still_writes_a_result(tmp_path):
+    from course_utils.grading.gradescope import main
+
+    (tmp_path / "submission").mkdir()  # no source/gradescope.json: the grader itself fails
+    assert main(["run", "--root", str(tmp_path)]) == 1
+    res = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(res, RESULTS_SCHEMA)
+    assert res["score"] == 0 and "联系教师" in res["output"]

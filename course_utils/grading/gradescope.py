@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 import zipfile
 from pathlib import Path
 
@@ -43,9 +44,8 @@ SETUP_SH = f"""#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${{{ROOT_ENV}:-/autograder}}"
 SOURCE="$ROOT/source"
-if ! python3 -m venv --help >/dev/null 2>&1; then
-  apt-get install -y python3 python3-pip python3-venv
-fi
+apt-get update
+apt-get install -y python3 python3-pip python3-venv
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 # CPU-only PyTorch first (the default wheel would pull several GB of CUDA libraries)
@@ -176,7 +176,15 @@ def main(argv=None) -> int:
     import course_utils
 
     print(f"course_utils 来自 {Path(course_utils.__file__).parent}")
-    res = run(Path(args.root))
+    try:
+        res = run(Path(args.root))
+    except Exception:  # noqa: BLE001 - the learner still gets a result and a clear line
+        traceback.print_exc(file=sys.stdout)  # run_autograder output: instructors only
+        res = {"score": 0.0, "tests": [], "output": "评分程序出错，这不是你的问题：请联系教师重新评分。"}
+        (Path(args.root) / "results").mkdir(parents=True, exist_ok=True)
+        (Path(args.root) / "results" / "results.json").write_text(
+            json.dumps(res, ensure_ascii=False), encoding="utf-8")
+        return 1
     print(f"总分 {res['score']:g}；{len(res['tests'])} 个测试用例")
     return 0
 
