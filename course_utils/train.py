@@ -140,14 +140,14 @@ def _check_factor(factor) -> None:
         raise ValueError(f"发散阈值 divergence_factor 必须是大于 1 的数或 None（不检查），收到 {factor!r}")
 
 
-def _diverged_message(epoch: int, lr: float, mean_loss: float, first_loss: float,
+def _diverged_message(epoch: int, batches: int, lr: float, mean_loss: float, first_loss: float,
                       factor) -> str:
     if not math.isfinite(mean_loss):
         what = "出现 NaN/inf 损失"
     else:
         ratio = mean_loss / first_loss if first_loss > 0 else math.inf
-        what = (f"平均训练损失 {mean_loss:.3g} 是第一个批量损失 {first_loss:.3g} 的 {ratio:.3g} 倍"
-                f"（超过 divergence_factor={factor:g}），损失爆炸")
+        what = (f"前 {batches} 个批量的平均训练损失 {mean_loss:.3g} 是第一个批量损失 {first_loss:.3g} "
+                f"的 {ratio:.3g} 倍（超过 divergence_factor={factor:g}），损失爆炸")
     return f"第 {epoch} 轮{what}，训练已停止：学习率 lr（当前 {lr:g}）很可能太大。" + _DIVERGED_HINT
 
 
@@ -275,7 +275,7 @@ def fit(model: nn.Module, train_iter, test_iter=None, *, num_epochs: int, optimi
         train_loss = total / n
         if not ok or exploded:
             hist.diverged = True
-            hist.message = _diverged_message(epoch + 1, lr_at_start,
+            hist.message = _diverged_message(epoch + 1, i + 1, lr_at_start,
                                              train_loss if ok else math.nan, first, factor)
             print("⚠️ " + hist.message)
             break
