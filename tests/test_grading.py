@@ -284,6 +284,8 @@ def test_feedback_positions_count_from_one_printed_once_and_rounded():
     for value in ([[1.0], [2.0, 3.0]], [[0.1 + 0.2]], 1 / 3):
         assert "None" not in short(value) and "0.30000000000000004" not in short(value)
     assert "标量" in close([1.0, 2.0], 1.0, 0, 0)[1]
+    assert "忘了写 return" in close(None, [1.0, 2.0], 0, 0)[1] and "忘了写 return" in close(None, 1.0, 0, 0)[1]
+    assert close([[1.0], 1.0, 3.0], [[1.0], 1.0], 0, 0)[1] == "长度不符：期望 2 个元素，实际 3 个"
 
 
 STAND_INS = {"常数 0.0": lambda *a, **k: 0.0, "None": lambda *a, **k: None,

@@ -97,12 +97,18 @@ def shape_mismatch(observed, expected) -> str | None:
     if not isinstance(expected, list) and not isinstance(observed, list):
         return None
     se, so = shape_of(expected), shape_of(observed)
+    if observed is None:
+        return f"应返回形状为 {describe_shape(se)} 的数组或列表，实际返回 None（是不是忘了写 return？）"
     if isinstance(expected, list) and isinstance(observed, list) and se is not None and se == so:
         return None
-    if se is None and so is None and isinstance(expected, list) and isinstance(observed, list) \
-            and len(expected) == len(observed):
-        subs = [shape_mismatch(o, e) for o, e in zip(observed, expected)]
-        return next((s for s in subs if s), None)
+    if isinstance(expected, list) and isinstance(observed, list) and None in (se, so):
+        if len(expected) != len(observed):  # ragged, e.g. [gradient vector, scalar]
+            return f"长度不符：期望 {len(expected)} 个元素，实际 {len(observed)} 个"
+        for i, (o, e) in enumerate(zip(observed, expected)):
+            sub = shape_mismatch(o, e)
+            if sub:
+                return f"第 {i + 1} 个元素：{sub}"
+        return None
     return f"形状不符：期望形状 {describe_shape(se)}，实际形状 {describe_shape(so)}"
 
 
@@ -136,6 +142,8 @@ def _close(observed, expected, atol, rtol, where):
 def _close_scalar(observed, expected, atol, rtol) -> tuple[bool, str]:
     if expected is None or isinstance(expected, str):
         return (observed == expected), f"期望 {expected!r}，实际 {fmt(observed)}"
+    if observed is None:
+        return False, f"期望数值 {expected:.6g}，实际返回 None（是不是忘了写 return？）"
     if not isinstance(observed, float):
         return False, f"期望数值 {expected:.6g}，实际得到 {fmt(observed)}"
     if math.isnan(expected):

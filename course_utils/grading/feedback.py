@@ -127,3 +127,57 @@ def write_outputs(out: Path, a, results: list[dict], skipped) -> list[dict]:
     (out / "results.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
                                       encoding="utf-8")
     return rows
+
+
+def learner_result(a, expected, sub, reply, notes, seconds, root: Path) -> dict:
+    """One learner's entry of ``results.json`` (see ``grader.grade``) from the sandbox reply."""
+    notes = sub.notes + notes
+    flags = []
+    if sub.assignment_id is not None and sub.assignment_id != a.id:
+        flags.append("作业编号不符")
+        notes.insert(0, f"作业编号不符：这份笔记本标明属于作业 {sub.assignment_id}，"
+                        f"却按作业 {a.id} 评分（请确认提交的是否是正确的作业）")
+    questions = {}
+    for q in a.questions.values():
+        r = score_question(q, expected[q.id], reply.get(q.id))
+        if sub.seen is not None:
+            hidden = sub.seen.dropped_definition(q.function)
+            if hidden:
+                r["notes"].append(f"{q.function} 只在第 {hidden[0]} 个单元的 `{hidden[1]}` 之内定义，"
+                                  "评分时不执行这段代码，所以找不到该函数（def 要写在单元的最外层）")
+            for name, cells in sub.seen.duplicates([q.function]).items():
+                r["notes"].append(f"函数 {name} 在第 {'、'.join(map(str, cells))} 个单元中都有定义："
+                                  f"评分只使用最后一个（第 {cells[-1]} 个单元）")
+            for name, (cell, text) in sub.seen.unseen_globals(q.function).items():
+                r["notes"].append(f"{q.function} 用到的 {name} 由第 {cell} 个单元的 `{text}` 定义，"
+                                  "该语句含函数调用或不是赋值，评分时不执行，所以评分时 "
+                                  f"{name} 不存在（可写成常量赋值，或移到函数内部）")
+        r["notes"] += [str(n) for n in (reply.get(q.id) or {}).get("notes", [])[:5]]
+        questions[q.id] = r
+    try:
+        rel = str(sub.path.relative_to(root)) if root.is_dir() else sub.path.name
+    except ValueError:
+        rel = str(sub.path)
+    total = round(sum(r["score"] for r in questions.values()), 2)
+    return {"learner": sub.learner, "submission": rel, "total": total, "max": a.max_points,
+            "status": "；".join(notes) or "正常", "flags": flags, "notes": notes,
+            "graded": sub.seen is not None, "seconds": round(seconds, 2), "questions": questions}
+
+
+def write_log(out: Path, a, results, skipped, replies: dict, settings: str) -> None:
+    """``grading.log`` for the teacher: skipped paths, per-question status, sandbox, output tail."""
+    lines = [f"作业 {a.id}（{a.path.name}）：{len(results)} 份提交，跳过 {len(skipped)} 个文件或目录，"
+             + settings]
+    lines += [f"跳过：{p}：{why}" for p, why in skipped]
+    for r in results:
+        reply = replies[r["learner"]]
+        lines.append(f"== {r['learner']}（{r['submission']}）：{r['total']:g} / {r['max']:g}"
+                     f"（{r['seconds']:.1f} s）")
+        lines += [f"   注意：{n}" for n in r["notes"]]
+        for qid, rep in sorted(reply.items()):
+            lines.append(f"   {qid}: {rep.get('status')}（{rep.get('seconds', 0):.2f} s）；"
+                         f"隔离：{'、'.join(rep.get('sandbox', []))}")
+            tail = (rep.get("tail") or "").strip()
+            if tail:
+                lines.append("   输出末尾：" + tail[-400:].replace("\n", "\n   | "))
+    (out / "grading.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
