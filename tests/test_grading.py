@@ -406,12 +406,14 @@ def test_find_submissions_recurses_and_lists_every_skipped_path(tmp_path):
         (subs / rel).parent.mkdir(parents=True, exist_ok=True)
         (subs / rel).write_text("{}", encoding="utf-8")
     (subs / "link.ipynb").symlink_to(subs / "2024003.ipynb")
+    (subs / "2024006").mkdir()
     found, skipped = find_submissions(subs)
     assert [(k, p.relative_to(subs).as_posix()) for k, p in found] == [
         ("2024001", "2024001/作业1/hw.ipynb"), ("2024002", "2024002/HW.IPYNB"), ("2024003", "2024003.ipynb")]
     reasons = {p.relative_to(subs).as_posix(): why for p, why in skipped}
     assert set(reasons) == {".hidden.ipynb", ".ipynb_checkpoints", "2024004/a.ipynb", "2024004/b.ipynb",
-                            "2024005/readme.md", "link.ipynb", "notes.txt"}
+                            "2024005/readme.md", "2024006", "link.ipynb", "notes.txt"}
+    assert "空目录" in reasons["2024006"]
     assert "检查点" in reasons[".ipynb_checkpoints"] and "2 份笔记本" in reasons["2024004/a.ipynb"]
     assert "符号链接" in reasons["link.ipynb"] and "不是 .ipynb" in reasons["notes.txt"]
     assert find_submissions(subs / "2024002" / "HW.IPYNB") == ([("HW", subs / "2024002" / "HW.IPYNB")], [])

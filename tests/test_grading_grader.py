@@ -116,6 +116,9 @@ def test_outputs_csv_feedback_and_log(corpus_run):
     assert "30 份提交" in log and "隔离" in log
 
 
+STAND_INS = {"const": "return 0.0", "none": "return None", "first_arg": "return args[0]"}
+
+
 def _reordered(source: Path, dest: Path, order) -> None:
     nb = json.loads(source.read_text(encoding="utf-8"))
     nb["cells"] = order(nb["cells"])
@@ -123,7 +126,8 @@ def _reordered(source: Path, dest: Path, order) -> None:
 
 
 def test_every_solution_full_marks_in_any_cell_order_and_every_stub_zero(pool, tmp_path):
-    """README promises that cells may be moved freely: reversed and shuffled solutions get 10."""
+    """README promises that cells may be moved freely: reversed and shuffled solutions get 10;
+    the stub and the three non-answers (0.0, None, the first argument) get 0 in the real grader."""
     for k, source in enumerate(SOURCES):
         subs = tmp_path / source.stem / "subs"
         subs.mkdir(parents=True)
@@ -132,6 +136,12 @@ def test_every_solution_full_marks_in_any_cell_order_and_every_stub_zero(pool, t
         _reordered(source, subs / "shuffled.ipynb",
                    lambda cells, k=k: random.Random(k).sample(cells, len(cells)))
         shutil.copy(RELEASED / source.name, subs / "stub.ipynb")
+        for name, body in STAND_INS.items():  # non-answers appended as the last definitions
+            nb = json.loads((RELEASED / source.name).read_text(encoding="utf-8"))
+            nb["cells"] += [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                             "source": f"def {q.function}(*args, **kwargs):\n    {body}"}
+                            for q in load_assignment(source).questions.values()]
+            (subs / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
         rows = grade(source.name[:2], subs, tmp_path / source.stem / "out",
                      source_dir=ROOT / "assignments", jobs=2, timeout=20, pool=pool,
                      echo=lambda *a: None)
@@ -140,6 +150,8 @@ def test_every_solution_full_marks_in_any_cell_order_and_every_stub_zero(pool, t
             assert by[name]["total"] == by[name]["max"] == 10, (source.name, name, by[name])
             assert by[name]["status"] == "正常"
         assert by["stub.ipynb"]["total"] == 0 and by["stub.ipynb"]["status"] == "正常"
+        for name in STAND_INS:
+            assert by[f"{name}.ipynb"]["total"] == 0, (source.name, name, by[f"{name}.ipynb"])
 
 
 def test_grades_are_deterministic_across_job_counts(pool, corpus_run, tmp_path):

@@ -10,7 +10,7 @@ Rules (also in ``assignments/README.md``):
   it (``subs/2024001.ipynb`` → ``2024001``; a single notebook path → its stem);
 * nothing is skipped silently: every file or folder that is not graded is returned with its reason
   (hidden files and folders such as ``.ipynb_checkpoints``, symbolic links, other file types, two
-  notebooks for the same learner id, unreadable folders).
+  notebooks for the same learner id, empty or unreadable folders).
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def _walk(root: Path, folder: Path, excluded, found, skipped) -> None:
         elif entry.is_symlink():
             skipped.append((p, "符号链接，为安全起见不跟随、不评分"))
         elif entry.is_dir():
+            if not any(True for _ in os.scandir(p)):
+                skipped.append((p, "空目录（没有任何提交文件）"))
             _walk(root, p, excluded, found, skipped)
         elif not entry.is_file():
             skipped.append((p, "不是普通文件"))
