@@ -119,6 +119,12 @@ def test_report_is_self_contained_and_its_numbers_are_right(klass):
     assert f'<tr class="weak"><td>{weakest}</td>' in html
 
 
+def test_an_empty_shard_still_gets_a_page(real_run):
+    doc = json.loads((real_run / "results.json").read_text(encoding="utf-8"))
+    html = render({**doc, "submissions": []})  # more shards than learners
+    assert "共 0 份提交" in html and "没有：每份提交" in html
+
+
 def _skip(reason):
     if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
         pytest.fail(reason + "（COURSE_REQUIRE_BROWSER=1：浏览器测试不能跳过）")

@@ -123,6 +123,8 @@ def test_parse_shard_and_selection_are_deterministic():
     assert sorted(len(p) for p in parts) == [3, 3, 4, 4]
     shuffled = found[7:] + found[:7]  # another machine lists the folder in another order
     assert [select(shuffled, (i, 4))[0] for i in range(1, 5)] == parts
+    few = [select(found[:2], (i, 4))[0] for i in range(1, 5)]  # more shards than learners
+    assert [len(p) for p in few] == [1, 1, 0, 0]
 
 
 def test_sharded_run_merges_to_exactly_the_whole_run(runs):
