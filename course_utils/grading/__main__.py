@@ -27,10 +27,16 @@ GRADE_EXAMPLE = """示例：
 --submissions 可以是一个目录（递归查找 .ipynb/.IPYNB；学生编号取提交目录下的第一级子目录名，
 直接放在其中的笔记本取文件名）或单个笔记本。未评分的文件会逐个列出原因。--out 中原有的评分结果会被整体替换。"""
 
+MERGE_EXAMPLE = """示例（4 台机器各评一份，再合并；见 assignments/README.md 第 5 节）：
+  python -m course_utils.grading grade --assignment 01 --submissions 提交/01 --out 分片/shard-2 --shard 2/4
+  python -m course_utils.grading merge 分片/shard-1 分片/shard-2 分片/shard-3 分片/shard-4 --out 结果/01
+
+缺少分片、分片重复、分片来自其他作业或其他发布版本时拒绝合并（退出码 2）。"""
+
 
 def main(argv=None) -> int:
     p = _Parser(prog="python -m course_utils.grading",
-                description="作业发布与自动评分（release / grade）")
+                description="作业发布与自动评分（release / grade / merge / gradescope）")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     r = sub.add_parser("release", help="由教师源文件生成学生版笔记本和包内公开测试")
     r.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
@@ -48,10 +54,11 @@ def main(argv=None) -> int:
     g.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB，默认 1024）")
     g.add_argument("--shard", default=None, metavar="i/N",
                    help="只评按学生编号排序后的第 i 份（共 N 份），例如 2/4；各份输出再用 merge 合并")
-    m = sub.add_parser("merge", help="把 grade --shard i/N 的各分片输出合并成一份（含 report.html）")
+    m = sub.add_parser("merge", help="把 grade --shard i/N 的各分片输出合并成一份（含 report.html）",
+                       epilog=MERGE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     m.add_argument("shards", nargs="+", metavar="OUT_i", help="各分片的输出目录（全部 N 个）")
     m.add_argument("--out", required=True, help="合并后的输出目录")
-    s = sub.add_parser("gradescope", help="生成 Gradescope 的自动评分包（autograder.zip）")
+    s = sub.add_parser("gradescope", help="生成 Gradescope 的自动评分包（gradescope_NN.zip）")
     s.add_argument("--assignment", required=True, help="作业编号，例如 01")
     s.add_argument("--out", required=True, help="写入 zip 的目录")
     s.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
