@@ -79,7 +79,7 @@ def warnings_for(function: str, answer=None) -> list[str]:
         out.append(f"{function} 只在{where} `{text}` 之内定义：评分程序只执行顶层的 import、def、class 和"
                    f"常量赋值，这段代码会被跳过，评分时找不到 {function}。请把 def 写在单元的最外层。")
     for name, (cell, text) in seen.unseen_globals(function).items():
-        where = f"第 {cell} 个单元中的 " if from_file else ""
+        where = f"第 {cell} 个单元中的 " if from_file else " "
         out.append(f"评分时不存在 {name}：它由{where}`{text}` 定义，而评分程序只执行 import、def、class 和"
                    f"不含函数调用的赋值，这一句会被跳过，评分时 {function} 会因 NameError 失分。"
                    f"请改成常量赋值（例如 {name} = 4.0）或移到函数内部。")
