@@ -584,3 +584,17 @@ def test_breaking_a_stated_rule_shows_in_check_and_costs_points(key, capsys):
     out = capsys.readouterr().out
     assert not result.ok and "检查函数" in out
     assert any(ln.strip().startswith("❌") and "没有原地修改" in ln for ln in out.splitlines()), out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["grade", "--assignment", "01"], "缺少必需的参数：--submissions, --out"),
+    (["grade", "--assignment", "01", "--submissions", "x", "--out", "y", "--jobs", "two"], "参数 --jobs: 不是整数"),
+    (["grade", "--assignment", "1", "--submissions", "x", "--out", "y", "--bogus"], "无法识别的参数：--bogus"),
+])
+def test_argparse_errors_are_one_chinese_line_too(argv, needle, capsys):
+    from course_utils.grading.__main__ import main as cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and needle in err, err

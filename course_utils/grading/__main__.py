@@ -13,10 +13,18 @@ def _root() -> Path:
     return repo_root() or Path.cwd()
 
 
+_ARGPARSE_ZH = (("the following arguments are required: ", "缺少必需的参数："),
+                ("unrecognized arguments: ", "无法识别的参数："), ("invalid int value: ", "不是整数："),
+                ("invalid float value: ", "不是数："), ("expected one argument", "需要一个值"),
+                ("invalid choice: ", "无效的选项："), ("argument ", "参数 "))
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors are one Chinese line on stderr and exit code 2 (no usage dump)."""
 
     def error(self, message):
+        for en, zh in _ARGPARSE_ZH:  # argparse's own messages are English
+            message = message.replace(en, zh)
         self.exit(2, f"{self.prog}: 错误：{message}（--help 查看用法）\n")
 
 
