@@ -95,7 +95,7 @@ def draw_depth_growth(depth: int = 20, growth_rate: int = 12, num_convs: int = 4
     ax2.set_ylim(0, max(chans) * 1.15)
     ax2.set_xlabel("层序号（0 为输入，其后依次为首层、各卷积块、过渡层）")
     ax2.set_ylabel("输出通道数")
-    ax2.set_title(f"稠密连接网络 增长率 k={growth_rate}，每块 {num_convs} 个卷积：共 "
+    ax2.set_title(f"稠密连接网络：增长率 k={growth_rate}，每块 {num_convs} 个卷积，共 "
                   f"{_fmt_params(count_parameters(dn))} 参数", fontsize=10)
     fig.tight_layout()
     return fig
