@@ -93,26 +93,42 @@ def _overview(questions, subs):
 
 def _histograms(questions, subs):
     charts = [_histogram(f"{q['id']} · {q['function']}", [s["questions"][q["id"]]["score"] for s in subs],
-                         q["points"], q["id"]) for q in questions]
-    charts.append(_histogram("总分", [s["total"] for s in subs], subs[0]["max"], "total"))
+                         _levels(q["points"], [c["max"] for c in q["cases"]]), q["id"])
+              for q in questions]
+    charts.append(_histogram("总分", [s["total"] for s in subs], _levels(subs[0]["max"]), "total"))
     return ("<h2>2. 得分分布（直方图）</h2><p class=note>横轴为得分，纵轴为人数。</p>"
             '<div class="grid">' + "".join(charts) + "</div>")
 
 
-def _levels(values, top):
-    """Bars of a histogram: one per distinct score when there are few, else ten equal bins."""
-    distinct = sorted(set(values) | {0.0, float(top)})
-    if len(distinct) <= 12:
-        return [(f"{v:g}", sum(x == v for x in values)) for v in distinct]
+def _levels(top, shares=None):
+    """The bars of a histogram: every score a question can give (sums of its cases' shares)
+    when there are at most 12, else ten equal bins ``(low, high)`` over ``[0, top]``."""
+    if shares:
+        sums = {0.0}
+        for m in shares:
+            sums |= {round(x + m, 4) for x in sums}
+        if len(sums) <= 12:
+            return sorted(sums)
     width = top / 10
-    counts = [0] * 10
+    return [(k * width, (k + 1) * width) for k in range(10)]
+
+
+def _count(values, levels):
+    """``(label, count)`` per bar: nearest possible score, or the bin holding the value."""
+    if not isinstance(levels[0], tuple):
+        counts = [0] * len(levels)
+        for x in values:
+            counts[min(range(len(levels)), key=lambda i: abs(levels[i] - x))] += 1
+        return [(f"{v:.2f}".rstrip("0").rstrip("."), c) for v, c in zip(levels, counts)]
+    width = levels[0][1]
+    counts = [0] * len(levels)
     for x in values:
-        counts[min(9, int(x / width))] += 1
-    return [(f"{k * width:g}–{(k + 1) * width:g}", c) for k, c in enumerate(counts)]
+        counts[min(len(levels) - 1, max(0, int(x / width + 1e-9)))] += 1
+    return [(f"{lo:g}–{hi:g}", c) for (lo, hi), c in zip(levels, counts)]
 
 
-def _histogram(label, values, top, key):
-    bars = _levels(values, top)
+def _histogram(label, values, levels, key):
+    bars = _count(values, levels)
     w, h, pad = 320, 190, 30
     peak = max(c for _, c in bars) or 1
     step = (w - 2 * pad) / len(bars)
