@@ -5,6 +5,7 @@
 | ``ch1_lr_schedules`` | ``01_lr_schedules.ipynb`` |
 | ``ch2_batch_norm`` | ``02_batch_norm.ipynb`` |
 | ``ch3_resnet_densenet`` | ``03_resnet_densenet.ipynb`` |
+| ``ch3_diagrams`` | ``03_resnet_densenet.ipynb`` (block and stage diagrams) |
 | ``ch4_convex_optimization`` | ``04_convex_optimization.ipynb`` |
 | ``ch5_sgd`` | ``05_sgd.ipynb`` |
 
