@@ -52,6 +52,7 @@ from course_utils.descent import (
     train_2d,
 )
 from course_utils.plotting import plot, plot_surface, show_trace, show_trace_2d
+from course_utils.tables import table
 
 
 def annotate(ax, text, xy, xytext):
@@ -89,7 +90,8 @@ print(f"期望风险的最小值点 x ≈ {x[risk(x).argmin()]:.2f}，"
 
 # %% [markdown]
 # 两个最小值点分别在 $x \approx 1.09$ 和 $x \approx 1.02$：即使优化器把训练损失降到了最低点，得到的也不是期望风险最低的参数。本章只讨论**优化**本身——如何高效地找到 $\hat R$ 的（近似）最小值；过拟合与正则化属于泛化问题，第 4.3 节的权重衰减会从“约束”的角度再次出现。
-#
+
+# %% [markdown]
 # ## 4.2 深度学习中的优化挑战
 #
 # ### 局部最小值
@@ -545,13 +547,14 @@ fig.tight_layout()
 # %%
 # NBVAL_CHECK_OUTPUT
 trace_exp = newton(lambda x: math.exp(x) - 2, math.exp, 1.5, num_steps=5)
-print(" k          x_k           |e_k|      |e_k| / |e_{k-1}|^2")
-for k, x, err, ratio in convergence_table(trace_exp, math.log(2)):
-    print(f"{k:2d}  {x:.15f}  {err:.3e}   {ratio:.4f}")
+rows = [(k, x, err, None if math.isnan(ratio) else ratio)
+        for k, x, err, ratio in convergence_table(trace_exp, math.log(2))]
+table(rows, [(0, "k", "d"), (1, "x_k", ".15f"), (2, "|e_k|", ".3e"), (3, "|e_k| / |e_{k-1}|²", ".4f")])
 
 # %% [markdown]
 # 误差依次约为 $2.5\times 10^{-1},\ 2.9\times 10^{-2},\ 4.3\times 10^{-4},\ 9.3\times 10^{-8},\ 4.3\times 10^{-15}$：指数大致每步翻倍，比值从 $0.39$ 逐步趋于理论值 $0.5$（最后一步的 $0.5036$ 已受双精度浮点数舍入的影响）。在 $\cosh(cx)$ 上牛顿法更快，因为那里 $f'''(0) = 0$，误差的主项消失了，收敛甚至是三次的（见上面 $10^{-2} \to 10^{-7} \to 10^{-22}$）。
-#
+
+# %% [markdown]
 # ## 4.7 预条件与线搜索
 #
 # ### 预条件
@@ -632,59 +635,219 @@ fig.tight_layout()
 # 固定学习率用了 22 步才使 $|x| < 10^{-3}$，$c = 0.3$ 的线搜索只用了 4 步（步长依次选了 16、4、1、1）。$c = 10^{-4}$ 的版本则暴露了一个细节：Armijo 条件只要求函数值下降 $c\,\eta\,\|\mathbf{g}\|^2$，$c$ 太小时几乎“只要下降就行”。到了 0 附近，$f(x) \approx 1 + x^2/2$，步长 $\eta = 2$ 恰好把 $x$ 变成约 $-x$，函数值只降了一丁点却仍被接受，于是迭代在 $\pm 0.09$ 附近来回跳，40 步也没能使 $|x| < 10^{-3}$。（最右图只看得出它头几步就大幅越过最小值；此后的小幅振荡在这个比例尺下看不清，要看上面打印的迭代点。）实践中的线搜索因此常改用强 Wolfe 条件（strong Wolfe conditions）：除了充分下降，还要求新点处梯度的绝对值明显变小，这样的来回跳就会被拒绝。
 #
 # 线搜索的代价是每次尝试步长都要多算一次函数值。在全批量（full batch）时这可以接受；但小批量上算出的函数值本身带噪声，所以线搜索在深度学习中很少直接使用——这也是深度学习更依赖学习率调度（第1章）的原因之一。
-#
+
+# %% [markdown]
 # ## 常见误区
 #
-# - **“训练损失最低 = 模型最好。”** 优化只看经验风险；泛化要看验证集（4.1 节）。
-# - **“梯度为零就是找到了最小值。”** 也可能是鞍点或最大值；高维时鞍点远比局部最小值多。牛顿法甚至会被吸引到最大值（4.6 节）。
-# - **“学习率越大收敛越快。”** 在二次函数 $\frac{L}{2}x^2$ 上，这只在 $\eta \le 1/L$ 时成立；$1/L < \eta < 2/L$ 时迭代来回越过最小值，反而变慢，$\eta \ge 2/L$ 则不再收敛。在非凸问题上，大学习率还可能跳进差的局部最小值（4.4 节）。
-# - **“发散了就是代码有 bug。”** 常常只是学习率太大或曲率太大。`gd` 会报告 `diverged=True`，训练函数 `fit` 对 NaN 损失也会给出同样的提示——先试着把学习率除以 10。
-# - **“牛顿法总是更好。”** 它需要黑塞矩阵正定，离最小值远时可能很慢甚至走错方向；高维时每步的代价为 $O(d^3)$。
-# - **“梯度裁剪会改变梯度方向。”** 按范数裁剪（`clip_grad_norm_`）只是投影到球上，方向不变，只缩短长度；按值逐元素裁剪（`clip_grad_value_`）才会改变方向。
-#
+# 每条误区后面都有一个单元格，用本章的例子演示或反驳它。
+
+# %% [markdown]
+# **误区 1：训练损失最低，模型就最好。** 优化只看经验风险；泛化要看验证集（4.1 节）。在 4.1 节的例子里，把经验风险降到最低的点，期望风险反而比期望风险的最小值点高：
+
+# %%
+# 误区 1
+# NBVAL_CHECK_OUTPUT
+x = np.arange(0.5, 1.5, 0.01)
+x_emp, x_true = x[empirical_risk(x).argmin()], x[risk(x).argmin()]
+print(f"经验风险的最小值点 x = {x_emp:.2f}：期望风险 R = {risk(x_emp):.4f}")
+print(f"期望风险的最小值点 x = {x_true:.2f}：期望风险 R = {risk(x_true):.4f}")
+
+# %% [markdown]
+# **误区 2：梯度为零就是找到了最小值。** 也可能是鞍点或最大值；高维时鞍点远比局部最小值多。牛顿法甚至会被吸引到最大值（4.6 节）。下面三个点的梯度（导数）都是 0，只有二阶信息能把它们区分开：
+
+# %%
+# 误区 2
+# NBVAL_CHECK_OUTPUT
+x_newton = newton(f_nc_grad, f_nc_hess, 10.0, num_steps=10)[-1]
+print(f"x^2 - y^2 在 (0, 0)：梯度 (0, 0)，黑塞矩阵的特征值 {np.linalg.eigvalsh(H_saddle)} → 鞍点")
+print("x^3 在 0：f'(0) = 0，f''(0) = 0 → 二阶信息不足，实为拐点")
+print(f"牛顿法在 x cos(cx) 上的终点 x = {x_newton:.4f}：f'(x) = {f_nc_grad(x_newton):+.1e}，"
+      f"f''(x) = {f_nc_hess(x_newton):+.3f} → 局部最大值")
+
+# %% [markdown]
+# **误区 3：学习率越大收敛越快。** 在二次函数 $\frac{L}{2}x^2$ 上，这只在 $\eta \le 1/L$ 时成立；$1/L < \eta < 2/L$ 时迭代来回越过最小值，反而变慢，$\eta \ge 2/L$ 则不再收敛。在非凸问题上，大学习率还可能跳进差的局部最小值（4.4 节）。在 $x^2$（$L = 2$）上数一数从 $x_0 = 10$ 到 $|x| < 10^{-3}$ 要多少步：
+
+# %%
+# 误区 3
+# NBVAL_CHECK_OUTPUT
+for lr in (0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0):
+    t = gd(f_grad, 10.0, lr=lr, num_steps=2000)
+    k = next((k for k, x in enumerate(t) if abs(x) < 1e-3), None)
+    print(f"η = {lr:<4}：每步乘以 {1 - 2 * lr:+.2f}，" +
+          (f"{k} 步到达 |x| < 1e-3" if k is not None else "2000 步内到不了（|x| 始终是 10）"))
+
+# %% [markdown]
+# **误区 4：发散了就是代码有 bug。** 常常只是学习率太大或曲率太大：同一段代码、同一个函数，只把学习率除以 10，发散就变成了收敛。`gd` 会报告 `diverged=True`，训练函数 `fit` 对 NaN 损失也会给出同样的提示——先试着把学习率除以 10：
+
+# %%
+# 误区 4
+# NBVAL_CHECK_OUTPUT
+for lr in (1.1, 0.11):
+    t = gd(f_grad, 10.0, lr=lr, num_steps=200, warn=False)
+    print(f"η = {lr}: diverged = {t.diverged}，走了 {t.num_steps} 步，最后的 |x| = {abs(t[-1]):.3g}")
+
+# %% [markdown]
+# **误区 5：牛顿法总是更好。** 它需要黑塞矩阵正定，离最小值远时可能很慢甚至走错方向；高维时每步的代价为 $O(d^3)$。在 4.4 节的非凸函数上，从同一个起点出发，普通梯度下降停在局部最小值，牛顿法却走到了局部最大值：
+
+# %%
+# 误区 5
+# NBVAL_CHECK_OUTPUT
+for name, t in (("梯度下降 η = 0.2", gd(f_nc_grad, 10.0, lr=0.2, num_steps=10)),
+                ("牛顿法 η = 1", newton(f_nc_grad, f_nc_hess, 10.0, num_steps=10))):
+    x = t[-1]
+    kind = "局部最小值" if f_nc_hess(x) > 0 else "局部最大值"
+    print(f"{name:>12}: 10 步后 x = {x:.3f}，f(x) = {f_nc(x):+.3f} → {kind}")
+d = 10 ** 6                                        # parameters of a small network
+print(f"d = 10^6 个参数：黑塞矩阵有 {d ** 2:.0e} 个元素，以 float32 存储要 {d ** 2 * 4 / 2 ** 40:.1f} TiB")
+
+# %% [markdown]
+# **误区 6：梯度裁剪都会改变梯度方向。** 按范数裁剪（`clip_grad_norm_`）只是投影到球上，方向不变，只缩短长度；按值逐元素裁剪（`clip_grad_value_`）把每个分量截断到 $[-\theta, \theta]$，大分量被截得多、小分量不动，方向因此改变：
+
+# %%
+# 误区 6
+# NBVAL_CHECK_OUTPUT
+def angle_deg(a, b):
+    cos = float(a @ b / (a.norm() * b.norm()))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+
+
+for g in (torch.tensor([3.0, 4.0]), torch.tensor([0.3, 4.0])):
+    p_norm, p_value = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    p_norm.grad, p_value.grad = g.clone(), g.clone()
+    torch.nn.utils.clip_grad_norm_([p_norm], max_norm=1.0)
+    torch.nn.utils.clip_grad_value_([p_value], clip_value=1.0)
+    print(f"g = {g.numpy()}: clip_grad_norm_ → {p_norm.grad.numpy().round(4)}"
+          f"（夹角 {angle_deg(g, p_norm.grad):.1f}°）；clip_grad_value_ → {p_value.grad.numpy().round(4)}"
+          f"（夹角 {angle_deg(g, p_value.grad):.1f}°）")
+
+# %% [markdown]
 # ## 小结
 #
 # - 优化最小化经验风险，深度学习关心的是期望风险；两者的最小值点一般不同。
 # - 非凸优化的挑战：局部最小值、鞍点（黑塞矩阵的特征值有正有负）、梯度消失。
 # - 凸函数的局部最小值就是全局最小值，下水平集是凸集，二阶条件是 $f'' \ge 0$ / $\mathbf{H} \succeq 0$；詹森不等式 $\mathbb{E}[f(X)] \ge f(\mathbb{E}[X])$。
-# - 约束可以用拉格朗日函数、罚项（权重衰减）或投影（梯度裁剪）处理。
+# - 约束可以用拉格朗日函数、罚项（权重衰减）或投影（按范数的梯度裁剪）处理。
 # - 梯度下降来自一阶泰勒展开；在 $x^2$ 上学习率 0.05 太慢、0.2 合适、1.1 发散；在二次函数上需要 $\eta < 2/L$。
 # - 牛顿法用二阶信息，在最小值附近二次收敛，但非凸时可能走向最大值，阻尼步可以缓解。
 # - 预条件给每个坐标不同的学习率，对付病态条件；线搜索自动选择步长。
-#
+
+# %% [markdown]
 # ## 练习
 #
-# 1. 在 $f(x) = x^2$ 上从 $x_0 = 10$ 出发，学习率 $\eta = 0.2$，至少需要多少步才能使 $|x| < 10^{-3}$？$\eta = 0.05$ 呢？先用闭式解 $|x_k| = 10\,|1-2\eta|^k$ 手算，再用 `gd` 验证。
-# 2. 对 $f(\mathbf{x}) = x_1^2 + 2x_2^2$，学习率小于多少时梯度下降收敛？使较慢的那个方向收敛得最快的学习率 $\eta^*$ 是多少？此时每步误差缩小到原来的几分之几？
-# 3. 设 $X$ 在 $\{0, 1, 2\}$ 上均匀分布，$f(x) = x^2$。计算 $\mathbb{E}[f(X)] - f(\mathbb{E}[X])$，并说明它为什么等于方差。
-# 4. 梯度 $\mathbf{g} = (3, 4)$ 按范数裁剪到 $\theta = 1$ 后是多少？$\mathbf{g} = (0.3, 0.4)$ 呢？
-# 5. 求 $\min_w (w-3)^2 + \frac{\lambda}{2} w^2$ 在 $\lambda = 1$ 时的解，并解释权重衰减为什么把解“拉向 0”。
-# 6. 用牛顿法求 $\sqrt{2}$：对 $f(x) = \frac{x^3}{3} - 2x$（$x > 0$ 时凸），从 $x_0 = 1$ 出发，几步之后误差小于 $10^{-10}$？打印每步误差，观察有效数字翻倍。
+# 先自己算，再展开“提示与答案”核对；数值答案由紧随其后的单元格算出。
+
+# %% [markdown]
+# **练习 1** 在 $f(x) = x^2$ 上从 $x_0 = 10$ 出发，学习率 $\eta = 0.2$，至少需要多少步才能使 $|x| < 10^{-3}$？$\eta = 0.05$ 呢？先用闭式解 $|x_k| = 10\,|1-2\eta|^k$ 手算，再用 `gd` 验证。
 #
-# 参考答案（数值）在下面的单元格中；建议先自己算，再运行核对。
+# <details><summary>提示与答案</summary>
+#
+# 提示：解不等式 $10\,|1-2\eta|^k < 10^{-3}$，即 $k > \ln(10^{-4})/\ln|1-2\eta|$。
+#
+# 答案：$\eta = 0.2$ 时每步乘以 0.6，需要 $\lceil \ln 10^{-4} / \ln 0.6\rceil = 19$ 步；$\eta = 0.05$ 时每步乘以 0.9，需要 88 步。`gd` 给出同样的步数（下面的单元格）。
+#
+# </details>
 
 # %%
+# 练习 1
 # NBVAL_CHECK_OUTPUT
 def steps_to_reach(lr, tol=1e-3, x0=10.0):
     t = gd(f_grad, x0, lr=lr, num_steps=1000)
     return next(k for k, x in enumerate(t) if abs(x) < tol)
 
 
-print("1. lr=0.2:", steps_to_reach(0.2), "步；lr=0.05:", steps_to_reach(0.05), "步",
-      f"（闭式解：ceil(log(1e-4)/log 0.6) = {math.ceil(math.log(1e-4) / math.log(0.6))}，"
-      f"ceil(log(1e-4)/log 0.9) = {math.ceil(math.log(1e-4) / math.log(0.9))}）")
+for lr in (0.2, 0.05):
+    closed = math.ceil(math.log(1e-4) / math.log(abs(1 - 2 * lr)))
+    print(f"η = {lr}: gd 用了 {steps_to_reach(lr)} 步；闭式解 ceil(ln 1e-4 / ln {1 - 2 * lr:.1f}) = {closed}")
+
+# %% [markdown]
+# **练习 2** 对 $f(\mathbf{x}) = x_1^2 + 2x_2^2$，学习率小于多少时梯度下降收敛？使较慢的那个方向收敛得最快的学习率 $\eta^*$ 是多少？此时每步误差缩小到原来的几分之几？
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：两个方向每步分别乘以 $1 - 2\eta$ 和 $1 - 4\eta$；收敛要求两个因子的绝对值都小于 1，速度由较大的那个决定。
+#
+# 答案：需要 $\eta < 2/4 = 0.5$。$\max(|1-2\eta|, |1-4\eta|)$ 在 $1 - 2\eta = -(1 - 4\eta)$ 即 $\eta^* = 1/3$ 时最小，此时两个方向每步都乘以 $\pm 1/3$，误差每步缩小到原来的三分之一。一般地，$\eta^* = 2/(\lambda_{\min} + \lambda_{\max})$，收敛因子为 $(\kappa - 1)/(\kappa + 1)$，$\kappa = \lambda_{\max}/\lambda_{\min} = 2$。
+#
+# </details>
+
+# %%
+# 练习 2
+# NBVAL_CHECK_OUTPUT
 etas = np.linspace(0.01, 0.5, 4901)  # grid step 1e-4
 rates = np.maximum(abs(1 - 2 * etas), abs(1 - 4 * etas))  # slower of the two directions
-print("2. 需要 lr < 2/4 = 0.5；eta* = 1/3（使 |1-2η| = |1-4η|），每步误差乘以 1/3；",
-      f"网格搜索：eta* ≈ {etas[rates.argmin()]:.4f}，每步乘以 {rates.min():.4f}")
+print(f"网格搜索：η* ≈ {etas[rates.argmin()]:.4f}，每步乘以 {rates.min():.4f}；"
+      f"公式 2/(2+4) = {2 / 6:.4f}，(κ-1)/(κ+1) = {1 / 3:.4f}")
+
+# %% [markdown]
+# **练习 3** 设 $X$ 在 $\{0, 1, 2\}$ 上均匀分布，$f(x) = x^2$。计算 $\mathbb{E}[f(X)] - f(\mathbb{E}[X])$，并说明它为什么等于方差。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：$\mathbb{E}[X^2] = (0 + 1 + 4)/3$，$\mathbb{E}[X] = 1$。
+#
+# 答案：$\mathbb{E}[X^2] - (\mathbb{E}[X])^2 = 5/3 - 1 = 2/3 \approx 0.6667$。这正是方差的定义 $\operatorname{Var}(X) = \mathbb{E}[(X - \mathbb{E}X)^2] = \mathbb{E}[X^2] - (\mathbb{E}X)^2$ 展开后的形式；它非负，正是詹森不等式对 $f(x) = x^2$ 的特例。
+#
+# </details>
+
+# %%
+# 练习 3
+# NBVAL_CHECK_OUTPUT
 Xs = np.array([0.0, 1.0, 2.0])
-print(f"3. E[X^2] - (E[X])^2 = {np.mean(Xs ** 2) - np.mean(Xs) ** 2:.4f} = Var(X) = {Xs.var():.4f}")
-print("4.", project_to_ball(torch.tensor([3.0, 4.0]), 1.0).numpy(),
-      project_to_ball(torch.tensor([0.3, 0.4]), 1.0).numpy())
-print("5. w* = 6 / (2 + λ) =", 6 / (2 + 1.0))
+print(f"E[X^2] - (E[X])^2 = {np.mean(Xs ** 2) - np.mean(Xs) ** 2:.4f}，Var(X) = {Xs.var():.4f}")
+
+# %% [markdown]
+# **练习 4** 梯度 $\mathbf{g} = (3, 4)$ 按范数裁剪到 $\theta = 1$ 后是多少？$\mathbf{g} = (0.3, 0.4)$ 呢？
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：$\|(3, 4)\| = 5$，$\|(0.3, 0.4)\| = 0.5$；裁剪因子是 $\min(1, \theta/\|\mathbf{g}\|)$。
+#
+# 答案：$(3, 4)$ 乘以 $1/5$ 得 $(0.6, 0.8)$，方向不变、长度变为 1；$(0.3, 0.4)$ 已在球内，保持不变。
+#
+# </details>
+
+# %%
+# 练习 4
+# NBVAL_CHECK_OUTPUT
+for g in ([3.0, 4.0], [0.3, 0.4]):
+    print(f"g = {g} → {project_to_ball(torch.tensor(g), 1.0).numpy().round(4)}")
+
+# %% [markdown]
+# **练习 5** 求 $\min_w (w-3)^2 + \frac{\lambda}{2} w^2$ 在 $\lambda = 1$ 时的解，并解释权重衰减为什么把解“拉向 0”。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：目标是凸的二次函数，令导数 $2(w - 3) + \lambda w = 0$。
+#
+# 答案：$w^* = 6/(2 + \lambda)$，$\lambda = 1$ 时 $w^* = 2$（没有罚项时是 3）。罚项的梯度 $\lambda w$ 总指向远离 0 的方向，梯度下降沿它的反方向走，于是每一步都把 $w$ 往 0 拉；$\lambda$ 越大，解越靠近 0。
+#
+# </details>
+
+# %%
+# 练习 5
+# NBVAL_CHECK_OUTPUT
+lam = 1.0
+w_closed = 6 / (2 + lam)
+w_gd = gd(lambda w: 2 * (w - 3) + lam * w, 0.0, lr=0.1, num_steps=200)[-1]
+print(f"闭式解 w* = 6/(2+λ) = {w_closed:.4f}；梯度下降 200 步后 w = {w_gd:.4f}")
+
+# %% [markdown]
+# **练习 6** 用牛顿法求 $\sqrt{2}$：对 $f(x) = \frac{x^3}{3} - 2x$（$x > 0$ 时凸），从 $x_0 = 1$ 出发，几步之后误差小于 $10^{-10}$？打印每步误差，观察有效数字翻倍。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：$f'(x) = x^2 - 2$，$f''(x) = 2x$，牛顿步 $x \leftarrow x - (x^2 - 2)/(2x) = (x + 2/x)/2$，正是古老的巴比伦开方法。
+#
+# 答案：从起点（第 0 步）开始，误差依次约为 $4.1\times10^{-1}, 8.6\times10^{-2}, 2.5\times10^{-3}, 2.1\times10^{-6}, 1.6\times10^{-12}$，第 4 步就小于 $10^{-10}$；误差的指数每步大致翻倍，这就是二次收敛。再往后误差已到双精度浮点数的舍入误差（$10^{-16}$）量级，不再减小。
+#
+# </details>
+
+# %%
+# 练习 6
+# NBVAL_CHECK_OUTPUT
 t = newton(lambda x: x ** 2 - 2, lambda x: 2 * x, 1.0, num_steps=6)
 errs = [abs(x - math.sqrt(2)) for x in t]
-print("6. 误差:", " ".join(f"{e:.1e}" for e in errs), "→ 第",
+print("误差:", " ".join(f"{e:.1e}" for e in errs), "→ 第",
       next(k for k, e in enumerate(errs) if e < 1e-10), "步小于 1e-10")
 
 # %% [markdown]
