@@ -26,6 +26,12 @@ def test_init_statistics_behave_as_taught():
     he = d.init_statistics("he", activation="relu")
     assert 0.3 < he["std"][-1] < 3  # stays of order one
     assert len(he["mean"]) == 8
+    # He keeps the second moment E[h²] (not the variance) of ReLU outputs near 1 ...
+    assert 0.7 < he["second_moment"][-1] < 1.4
+    assert he["std"][-1] ** 2 < 0.8 * he["second_moment"][-1]  # ReLU outputs have a nonzero mean
+    # ... while Xavier halves it in every ReLU layer
+    xavier = d.init_statistics("xavier", activation="relu")
+    assert 0.5 * 2 ** -8 < xavier["second_moment"][-1] < 2 * 2 ** -8
     with pytest.raises(ValueError, match="init"):
         d.init_statistics("zeros")
     with pytest.raises(ValueError, match="activation"):
@@ -85,3 +91,12 @@ def test_figure_grids_drop_unused_panels():
     fig = d.plot_preactivation_histograms({"net": net}, torch.rand(16, 4))
     assert len(fig.axes) == 3  # 2 × 2 grid, the empty fourth panel removed
     assert len(d.plot_affine_transforms().axes) == 7
+
+
+def test_mark_coincident_names_the_curve_it_hides():
+    labels = d.mark_coincident(["a", "b", "c"], [[0.1, 0.1], [0.5, 0.6], [0.1, 0.1002]])
+    assert labels == ["a", "b", "c（与 a 重合）"]
+    assert d.mark_coincident(["a", "b"], [[0.1], [0.1, 0.1]]) == ["a", "b"]  # lengths differ
+    assert d.mark_coincident(["a", "b"], [[0.1, 0.2], [0.1, 0.3]]) == ["a", "b"]
+    with pytest.raises(ValueError, match="labels"):
+        d.mark_coincident(["a"], [[0.1], [0.2]])

@@ -14,7 +14,8 @@ from torch import nn
 
 __all__ = ["ACTIVATIONS", "plot_activations", "init_statistics", "plot_init_statistics",
            "simulate_running_stats", "draw_running_stats", "collect_preactivations",
-           "plot_preactivation_histograms", "plot_affine_transforms", "INITS"]
+           "plot_preactivation_histograms", "plot_affine_transforms", "INITS",
+           "mark_coincident"]
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -61,8 +62,8 @@ def plot_activations(names=None, x_range=(-6.0, 6.0)):
 def init_statistics(init: str, *, activation: str = "tanh", depth: int = 8, width: int = 256,
                     batch: int = 512, seed: int = 0) -> dict:
     """Push a standardised batch through ``depth`` fully connected layers and record, per layer,
-    the mean and standard deviation of the activations and the fraction of saturated units
-    (|tanh| > 0.99 or sigmoid outside [0.01, 0.99]; for ReLU: the fraction of exact zeros)."""
+    the mean, standard deviation and second moment E[h²] of the activations and the fraction of
+    saturated units (|tanh| > 0.99 or sigmoid outside [0.01, 0.99]; for ReLU: exact zeros)."""
     if init not in INITS:
         raise ValueError(f"初始化方式 init 只能是 {INITS} 之一，收到 {init!r}")
     if activation not in ("tanh", "relu", "sigmoid"):
@@ -74,12 +75,13 @@ def init_statistics(init: str, *, activation: str = "tanh", depth: int = 8, widt
     std = {"small": 0.01, "large": 1.0, "xavier": math.sqrt(2.0 / (width + width)),
            "he": math.sqrt(2.0 / width)}[init]
     act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[activation]
-    out = {"mean": [], "std": [], "saturated": []}
+    out = {"mean": [], "std": [], "second_moment": [], "saturated": []}
     for _ in range(depth):
         W = torch.randn(width, width, generator=g) * std
         h = act(h @ W)
         out["mean"].append(float(h.mean()))
         out["std"].append(float(h.std()))
+        out["second_moment"].append(float((h ** 2).mean()))
         if activation == "tanh":
             sat = (h.abs() > 0.99).float().mean()
         elif activation == "sigmoid":
@@ -103,6 +105,23 @@ def plot_init_statistics(activations=("tanh", "relu"), *, depth: int = 8, width:
     axes[0, 0].legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def mark_coincident(labels, curves, *, atol: float = 5e-4) -> list[str]:
+    """Legend labels where every curve that coincides with an earlier one (same length, all
+    values within ``atol``) gets "（与 <label> 重合）", so that a reader does not look for a
+    missing line."""
+    labels, curves = list(labels), [np.asarray(c, dtype=float) for c in curves]
+    if len(labels) != len(curves):
+        raise ValueError(f"labels 与 curves 的长度不一致：{len(labels)} 对 {len(curves)}")
+    out = list(labels)
+    for j in range(len(curves)):
+        for i in range(j):
+            if curves[i].shape == curves[j].shape and np.allclose(curves[i], curves[j], atol=atol,
+                                                                   rtol=0):
+                out[j] = f"{labels[j]}（与 {labels[i]} 重合）"
+                break
+    return out
 
 
 def simulate_running_stats(momentum: float = 0.1, eps: float = 1e-5, batch_size: int = 16, *,
