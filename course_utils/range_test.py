@@ -3,7 +3,8 @@
 ``lr_range_test`` raises the LR exponentially from ``start_lr`` to ``end_lr`` over ``num_iter``
 minibatches, records an exponentially smoothed loss, stops when the loss diverges, and restores
 the model and optimizer state exactly. ``suggest_lr`` picks the LR of steepest descent,
-``range_test_regions`` locates the three regions and ``plot_range_test`` draws them.
+``range_test_regions`` locates the three regions and ``plot_range_test`` draws them, with the
+candidate LRs (steepest point, minimum / 10, the one chosen) marked.
 """
 
 from __future__ import annotations
@@ -128,12 +129,27 @@ def range_test_regions(lrs, losses, *, frac: float = 0.1) -> tuple[float, float]
     return float(lrs[i_start]), float(lrs[i_min])
 
 
-def plot_range_test(lrs, losses, *, suggestion: float | None = None, regions: bool = True,
+_MARK_STYLES = (("k", "--"), ("tab:purple", "-."), ("tab:blue", ":"), ("tab:orange", "-"))
+
+
+def plot_range_test(lrs, losses, *, marks: dict | None = None, regions: bool = True,
                     title: str | None = "学习率范围测试", ax=None):
-    """Smoothed loss vs LR (log axis), the three regions shaded, the suggestion marked."""
+    """Smoothed loss vs LR (log axis) with the three regions shaded.
+
+    ``marks`` is ``{label: lr}``: each LR is drawn as a labelled vertical line, e.g. the steepest
+    point, the minimum / 10 and the LR actually chosen, so the figure names every candidate
+    instead of one "suggested" value. Returns the axes.
+    """
     import matplotlib.pyplot as plt
 
     lrs, losses = _check_curve(lrs, losses, 3)
+    marks = dict(marks or {})
+    if len(marks) > len(_MARK_STYLES):
+        raise ValueError(f"marks 最多 {len(_MARK_STYLES)} 条竖线，收到 {len(marks)} 条")
+    for label, lr in marks.items():
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) \
+                or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"marks 中“{label}”的学习率必须是有限正数（对数坐标），收到 {lr!r}")
     if ax is None:
         _, ax = plt.subplots()
     ax.plot(lrs, losses, label="平滑后的损失")
@@ -145,8 +161,8 @@ def plot_range_test(lrs, losses, *, suggestion: float | None = None, regions: bo
         for lo, hi, color, name in spans:
             if hi > lo:
                 ax.axvspan(lo, hi, color=color, alpha=0.12, label=name)
-    if suggestion is not None:
-        ax.axvline(suggestion, color="k", ls="--", lw=1, label=f"建议 lr ≈ {suggestion:.2g}")
+    for (label, lr), (color, ls) in zip(marks.items(), _MARK_STYLES):
+        ax.axvline(lr, color=color, ls=ls, lw=1.2, label=label)
     top = losses[0] * 1.5 if losses[0] > 0 else None
     ax.set_ylim(min(losses.min() * 0.9, losses[0]), top)
     ax.set(xlabel="学习率（对数坐标）", ylabel="损失")

@@ -62,11 +62,13 @@ def _history(accs, losses):
 
 def test_results_table_and_comparison_figure():
     hs = {"恒定": _history([0.80, 0.85], [0.6, 0.5]), "单周期": _history([0.70, 0.91], [0.7, 0.4])}
-    table = demos.results_table(hs, 0.9).splitlines()
-    assert table[0].startswith("调度") and "90%" in table[0]
-    assert "未达到" in table[1] and table[2].split()[1:3] == ["0.9100", "2"]
-    # the columns line up although the names mix CJK and ASCII characters
-    assert len({demos.display_width(line.split("0.")[0]) for line in table[1:]}) == 1
+    t = demos.results_table(hs, 0.9)
+    assert t.headers == ["调度", "最终测试准确率", "首次达到 90% 的轮", "各轮测试准确率"]
+    assert t.column("调度") == ["恒定", "单周期"]
+    assert t.column("最终测试准确率") == ["0.8500", "0.9100"]
+    assert t.column("首次达到 90% 的轮") == ["未达到", "2"]
+    assert t.column("各轮测试准确率") == ["0.8000 0.8500", "0.7000 0.9100"]
+    assert "<table>" in t._repr_html_() and str(t).startswith("| 调度 |")
     with pytest.raises(ValueError, match="target_acc"):
         demos.results_table(hs, 90)
     lr = {k: np.linspace(0.1, 0.0, 10) for k in hs}

@@ -49,5 +49,22 @@ def test_live_plot_redraws_each_epoch():
         live(h)
     assert live.num_draws == 3
     assert len(live.ax.get_lines()) == 3
+    assert live.ax.get_xlabel() == "轮"
     with pytest.raises(ValueError, match="metrics"):
         plotting.LivePlot(metrics=("nope",))
+
+
+@pytest.mark.parametrize("num_epochs", [1, 2, 3, 7, 30])
+def test_live_plot_epoch_ticks_are_integers(num_epochs):
+    live = plotting.LivePlot()
+    h = train.History(num_epochs=num_epochs)
+    for e in range(num_epochs):
+        h.train_loss.append(1.0 / (e + 1))
+        h.train_acc.append(0.5)
+        h.test_acc.append(0.5)
+    live(h)
+    live.fig.canvas.draw()
+    lo, hi = live.ax.get_xlim()
+    ticks = [t for t in live.ax.get_xticks() if lo <= t <= hi]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert num_epochs > 3 or 1 in ticks

@@ -131,6 +131,23 @@ def test_plot_range_test():
     fonts.setup_cjk_font()
     lrs = np.logspace(-5, 0, 51)
     losses = 2.0 - np.tanh(3 * (np.log10(lrs) + 2.5)) + 5 * (lrs > 0.3) * lrs
-    ax = rt.plot_range_test(lrs, losses, suggestion=rt.suggest_lr(lrs, losses))
+    steep = rt.suggest_lr(lrs, losses)
+    _, lr_min = rt.range_test_regions(lrs, losses)
+    marks = {f"最陡处 {steep:.2g}": steep, f"最低点/10 {lr_min / 10:.2g}": lr_min / 10,
+             "选用 0.05": 0.05}
+    ax = rt.plot_range_test(lrs, losses, marks=marks)
     assert ax.get_xscale() == "log"
     assert len(ax.patches) == 3
+    vlines = {line.get_label(): line.get_xdata()[0] for line in ax.get_lines()[1:]}
+    assert vlines == pytest.approx(marks)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert all(label in legend for label in marks) and not any("建议" in t for t in legend)
+    assert len(rt.plot_range_test(lrs, losses).get_lines()) == 1   # no marks: the curve only
+
+
+@pytest.mark.parametrize("marks", [{"零": 0.0}, {"负": -1.0}, {"NaN": float("nan")},
+                                   {"文字": "0.1"}, {str(i): 0.1 * (i + 1) for i in range(5)}])
+def test_plot_range_test_rejects_bad_marks(marks):
+    lrs = np.logspace(-5, 0, 20)
+    with pytest.raises(ValueError, match="marks"):
+        rt.plot_range_test(lrs, np.linspace(2, 1, 20), marks=marks)

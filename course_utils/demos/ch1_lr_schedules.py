@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from course_utils.schedules import cosine_with_warmup, plot_lr_curves, record_lrs, step_decay
-from course_utils.text import display_width, pad
+from course_utils.tables import Table, table
 
 PANEL_FIGSIZE = (5.6, 3.0)
 # Notebook figures are rendered at the figure's dpi: 90 keeps the text readable and the committed
@@ -63,7 +63,7 @@ def draw_step_lr(base_lr=0.1, gamma=0.5, step_size=10, epochs=60):
     ax.step(t, lrs, where="post", label="StepLR（真实优化器）")
     ax.plot(t, step_decay(t, base_lr=base_lr, step_size=int(step_size), gamma=gamma),
             ".", ms=3, label=r"闭式 $\alpha_0\gamma^{\lfloor e/s\rfloor}$")
-    ax.set(xlabel="轮（epoch）", ylabel="学习率", title=f"StepLR：gamma={gamma:.2f}, step_size={step_size}")
+    ax.set(xlabel="轮", ylabel="学习率", title=f"StepLR：gamma={gamma:.2f}, step_size={step_size}")
     ax.legend()
     return fig
 
@@ -79,7 +79,7 @@ def draw_warm_restarts(base_lr=0.1, T_0=10, T_mult=2, epochs=70, eta_min=0.0):
         ax.axvline(start, color="gray", ls=":", lw=1)
         length *= int(T_mult)
         start += length
-    ax.set(xlabel="轮（epoch）", ylabel="学习率",
+    ax.set(xlabel="轮", ylabel="学习率",
            title=f"SGDR 热重启：T_0={T_0}, T_mult={T_mult}（虚线为重启）")
     return fig
 
@@ -150,23 +150,21 @@ def plot_scheduler_grid(curves: dict, *, ncols: int = 3, title: str | None = Non
     return fig
 
 
-def results_table(histories: dict, target_acc: float) -> str:
-    """Text table of ``{name: History}``: final test accuracy, the first epoch reaching
+def results_table(histories: dict, target_acc: float) -> Table:
+    """Table of ``{name: History}``: final test accuracy, the first epoch reaching
     ``target_acc`` and the test accuracy of every epoch."""
     if not histories:
         raise ValueError("histories 不能为空：需要 {调度名称: History}")
     if not 0 < target_acc <= 1:
         raise ValueError(f"target_acc 必须在 (0, 1] 内，收到 {target_acc!r}")
-    first_col = max(12, *(display_width(k) + 2 for k in histories))
-    lines = [pad("调度", first_col) + pad("最终测试准确率", 16)
-             + pad(f"首次达到 {target_acc:.0%} 的轮次", 22) + "各轮测试准确率"]
+    rows = []
     for name, h in histories.items():
         first = h.first_epoch_reaching(target_acc)
-        final = f"{h.test_acc[-1]:.4f}" if h.test_acc else "—"
-        lines.append(pad(name, first_col) + pad(final, 16)
-                     + pad(str(first) if first is not None else "未达到", 22)
-                     + " ".join(f"{a:.4f}" for a in h.test_acc))
-    return "\n".join(lines)
+        rows.append({"name": name, "final": h.test_acc[-1] if h.test_acc else None,
+                     "first": str(first) if first is not None else "未达到",
+                     "all": " ".join(f"{a:.4f}" for a in h.test_acc)})
+    return table(rows, [("name", "调度"), ("final", "最终测试准确率", ".4f"),
+                        ("first", f"首次达到 {target_acc:.0%} 的轮"), ("all", "各轮测试准确率")])
 
 
 def plot_schedule_comparison(lr_curves: dict, histories: dict, *, target_acc: float | None = None,
@@ -185,8 +183,8 @@ def plot_schedule_comparison(lr_curves: dict, histories: dict, *, target_acc: fl
     if target_acc is not None:
         ax1.axhline(target_acc, color="gray", ls=":", lw=1)
     num_epochs = max(len(h.train_loss) for h in histories.values())
-    ax1.set(xlabel="轮（epoch）", ylabel="测试准确率", title="测试准确率（颜色同左图）")
-    ax2.set(xlabel="轮（epoch）", ylabel="训练损失（该轮平均）", title="训练损失（颜色同左图）")
+    ax1.set(xlabel="轮", ylabel="测试准确率", title="测试准确率（颜色同左图）")
+    ax2.set(xlabel="轮", ylabel="训练损失（该轮平均）", title="训练损失（颜色同左图）")
     for ax in (ax1, ax2):
         ax.set_xticks(np.arange(1, num_epochs + 1))
     fig.tight_layout()

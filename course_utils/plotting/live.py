@@ -38,8 +38,8 @@ class LivePlot:
         for fmt, m in zip(fmts, self.metrics):
             values = getattr(history, m)
             ax.plot(range(1, len(values) + 1), values, fmt, label=self.labels[m])
-        ax.set_xlabel("轮（epoch）")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("轮")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epochs are integers
         ax.set_xlim(0.8, max(history.num_epochs, history.epochs_done, 1) + 0.2)
         if self.ylim is not None:
             ax.set_ylim(*self.ylim)
