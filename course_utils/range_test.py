@@ -129,7 +129,7 @@ def range_test_regions(lrs, losses, *, frac: float = 0.1) -> tuple[float, float]
     return float(lrs[i_start]), float(lrs[i_min])
 
 
-_MARK_STYLES = (("k", "--"), ("tab:purple", "-."), ("tab:blue", ":"), ("tab:orange", "-"))
+_MARK_STYLES = (("k", "--"), ("tab:purple", "-."), ("tab:orange", "-"), ("tab:brown", ":"))
 
 
 def plot_range_test(lrs, losses, *, marks: dict | None = None, regions: bool = True,
