@@ -65,13 +65,15 @@ def read_manifest(folder: Path) -> dict:
         raise ShardError(f"分片目录不存在：{folder}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert data.get("format") == FORMAT and len(data["shard"]) == 2
-        return data
+        keys = ("assignment", "release", "settings", "learners", "graded")
+        if data.get("format") == FORMAT and len(data["shard"]) == 2 and all(k in data for k in keys):
+            return data
     except FileNotFoundError:
         raise ShardError(f"{folder} 不是评分输出目录（缺少 {MANIFEST}）；"
                          "请先用 grade --shard i/N 生成各个分片") from None
     except Exception:  # noqa: BLE001 - damaged or foreign file
-        raise ShardError(f"{path} 已损坏或格式不对，无法合并") from None
+        pass
+    raise ShardError(f"{path} 已损坏或格式不对，无法合并")
 
 
 def check(folders: list[Path]) -> list[dict]:
@@ -116,16 +118,21 @@ def _show(v):
     return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
 
 
-def _table(folder: Path, man: dict) -> tuple[list[str], list[list[str]]]:
+def _table(folder: Path, man: dict) -> tuple[list[str], dict[str, list[str]]]:
+    """The header of ``grades.csv`` and its rows by learner id."""
     try:
         with open(folder / "grades.csv", newline="", encoding="utf-8") as fh:
             header, *rows = list(csv.reader(fh))
     except (OSError, ValueError):
         raise ShardError(f"{folder} 中缺少可读的 grades.csv，分片输出不完整") from None
-    if len(rows) != len(man["graded"]):
-        raise ShardError(f"{folder}/grades.csv 有 {len(rows)} 行，而该分片评了 "
-                         f"{len(man['graded'])} 名学生：分片输出不完整，请重新评分")
-    return header, rows
+    if "learner" in header:
+        by = {row[header.index("learner")]: row for row in rows}
+    else:  # older outputs without the learner column: rows are in learner order
+        by = dict(zip(man["graded"], rows))
+    if len(rows) != len(man["graded"]) or set(by) != set(man["graded"]):
+        raise ShardError(f"{folder}/grades.csv 与该分片的 {MANIFEST} 不一致（{len(rows)} 行，"
+                         f"评了 {len(man['graded'])} 名学生）：分片输出不完整，请重新评分")
+    return header, by
 
 
 def merge(folders, out, *, echo=print) -> Path:
@@ -144,7 +151,7 @@ def merge(folders, out, *, echo=print) -> Path:
         if header is not None and h != header:
             raise ShardError(f"{man['dir']}/grades.csv 的列与其他分片不同，无法合并")
         header = h
-        by_learner.update(zip(man["graded"], rows))
+        by_learner.update(rows)
     docs = [_results(Path(m["dir"])) for m in mans]
     tmp = _fresh(out)
     try:
