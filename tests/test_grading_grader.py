@@ -252,6 +252,17 @@ def test_cli_usage_errors_are_one_chinese_line_with_exit_code_2(tmp_path, capsys
         assert exc.value.code == 2 and err.count("\n") == 1 and needle in err, (extra, err)
         assert "Traceback" not in err and err.startswith("python -m course_utils.grading: 错误：")
     assert (other / "keep.txt").read_text() == "teacher's file" and not (tmp_path / "o").exists()
+    # an unknown assignment is refused before the folder is searched: no "跳过 …" lines first
+    (full / "notes.txt").write_text("x")
+    for bad in ("7", "abc"):
+        with pytest.raises(SystemExit) as exc:
+            cli(["grade", "--assignment", bad, "--submissions", str(full), "--out", str(tmp_path / "o")])
+        got = capsys.readouterr()
+        assert exc.value.code == 2 and got.out == "" and got.err.count("\n") == 1, got
+    with pytest.raises(SystemExit):
+        cli(["frob"])
+    err = capsys.readouterr().err
+    assert "choose from" not in err and "可选" in err and err.count("\n") == 1, err
     with pytest.raises(ValueError, match="jobs"):
         grade("01", tmp_path, tmp_path / "o", jobs=0)
     with pytest.raises(UsageError, match="submissions"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors are one Chinese line on stderr and exit code 2 (no usage dump)."""
 
     def error(self, message):
+        message = re.sub(r" \(choose from (.*)\)$", r"（可选：\1）", message)
         for en, zh in _ARGPARSE_ZH:  # argparse's own messages are English
             message = message.replace(en, zh)
         self.exit(2, f"{self.prog}: 错误：{message}（--help 查看用法）\n")

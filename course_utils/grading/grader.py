@@ -142,6 +142,11 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
                          f"收到 jobs={jobs!r}, timeout={timeout!r}, mem_mb={mem_mb!r}")
     out = Path(out)
     _check_out(out)
+    source_dir = Path(source_dir or _default_sources()).resolve()
+    try:  # before searching the submissions: a usage error is one line, nothing printed before it
+        a = find_assignment(source_dir, assignment)
+    except FileNotFoundError as exc:
+        raise UsageError(f"参数 assignment 有误：{exc}") from None
     if selection is None:
         if not Path(submissions).exists():
             raise UsageError(f"提交路径 submissions 不存在：{submissions}")
@@ -156,11 +161,6 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
         raise UsageError(f"在 submissions（{submissions}）中没有找到可评分的 .ipynb 笔记本"
                          + (f"（跳过了 {len(skipped)} 个文件或目录，见上）" if skipped else ""))
     found, shard_info = select(found, shard)  # a shard may be empty (fewer learners than shards)
-    source_dir = Path(source_dir or _default_sources()).resolve()
-    try:
-        a = find_assignment(source_dir, assignment)
-    except FileNotFoundError as exc:
-        raise UsageError(f"参数 assignment 有误：{exc}") from None
     expected = expected_values(a)
     protect = sorted({str(source_dir), str(Path(submissions).resolve()), str(out.resolve())})
     qspecs = [{"id": q.id, "function": q.function, "tests": q.test_sources(True)}
