@@ -10,8 +10,9 @@ submission are derived (``T = F + n·c``; ``c`` from the per-submission worker t
 assignments on N machines. The 1-minute load average is recorded before and after each run.
 
 Writes ``benchmarks/grading_throughput.json`` and the section "评分吞吐量" of
-``benchmarks/RESULTS.md`` (between the ``grading-throughput`` markers; re-run this script to
-refresh it, ``benchmarks/run.py`` does not).
+``benchmarks/RESULTS.md`` (between the ``grading-throughput`` markers). ``benchmarks/run.py``
+(``make bench``) re-renders the same section from ``grading_throughput.json``; re-run this script
+to measure again.
 
     .venv/bin/python benchmarks/grading_throughput.py [--learners 24] [--only 01 04]
 """
@@ -135,9 +136,9 @@ def section(data: dict) -> str:
     rows, ext = data["rows"], data["extrapolation"]
     n = rows[0]["learners"]
     lines = [START, "## 6. 评分吞吐量（`benchmarks/grading_throughput.py`）", "",
-             "本节由 `benchmarks/grading_throughput.py` 写入（原始数据在 `grading_throughput.json`）；"
-             "`make bench` 重新生成本文件时不包含本节，之后运行 "
-             "`python benchmarks/grading_throughput.py --from-json` 即可补回。", "",
+             "本节由 `benchmarks/grading_throughput.py` 测量，原始数据在 `grading_throughput.json`；"
+             "`make bench` 重新生成本文件时从该文件读入本节，重新测量请运行 "
+             "`python benchmarks/grading_throughput.py`。", "",
              f"测于 {data['date']}；机器：{data['cpus']} 核，与其他任务共用（测量期间 1 分钟负载 "
              f"{data['load'][0]} → {data['load'][1]}，高于核数，所以下面的时间都偏慢、波动也大）。"
              f"每份作业 {n} 名学生：一半参考答案、四分之一未作答的学生版、四分之一缺一道题的答案；"

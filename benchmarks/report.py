@@ -1,6 +1,18 @@
-"""Render ``results.json`` as ``RESULTS.md`` (Chinese prose, numbers only from the JSON)."""
+"""Render ``results.json`` as ``RESULTS.md`` (Chinese prose, numbers only from the JSON).
+
+Section 6 (grading throughput) is measured separately by ``grading_throughput.py``; when its
+``grading_throughput.json`` exists, :func:`render` includes that section too, so ``make bench``
+and ``grading_throughput.py`` write the same file.
+"""
 
 from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GRADING_JSON = HERE / "grading_throughput.json"
 
 
 def _f(x, nd=1, unit=""):
@@ -169,7 +181,20 @@ def _reference_line(meta: dict, secs: dict) -> str:
     return f"参考环境 `benchmarks/.venv-d2l` {version}（d2l + torchvision 0.29.1）"
 
 
-def render(results: dict) -> str:
+def grading(path=GRADING_JSON) -> list[str]:
+    """Section 6 from ``grading_throughput.json`` (rendered by ``grading_throughput.py``), or []."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    spec = importlib.util.spec_from_file_location("grading_throughput", HERE / "grading_throughput.py")
+    gt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gt)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["extrapolation"] = gt.extrapolate(data["rows"])
+    return gt.section(data).rstrip("\n").split("\n") + [""]
+
+
+def render(results: dict, grading_json=GRADING_JSON) -> str:
     m = results.get("meta", {})
     secs = results.get("sections", {})
     runs = sorted({s.get("run") for s in secs.values() if s.get("run")})
@@ -191,4 +216,5 @@ def render(results: dict) -> str:
     for name in ("throughput", "train", "accuracy", "notebooks", "imports"):
         if name in secs:
             out += RENDER[name](secs[name])
+    out += grading(grading_json)
     return "\n".join(out).rstrip() + "\n"
