@@ -182,6 +182,11 @@ def test_merge_refuses_missing_doubled_and_foreign_shards(runs, capsys, tmp_path
     assert "shard.json" in _refused(capsys, "merge", s1, s2, s3, tmp_path / "empty", "--out", out)
     (tmp_path / "file").write_text("x")
     assert "--out" in _refused(capsys, "merge", s1, s2, s3, s4, "--out", tmp_path / "file")
+    keep = tmp_path / "teacher"  # a folder of the teacher's own files is never replaced
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    assert "不是评分结果目录" in _refused(capsys, "merge", s1, s2, s3, s4, "--out", keep)
+    assert (keep / "notes.txt").read_text() == "mine"
     assert not out.exists()  # nothing half-written
     with pytest.raises(SystemExit) as exc:
         cli(["grade", "--assignment", "01", "--submissions", str(tmp_path), "--out",

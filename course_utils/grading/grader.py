@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from .build import expected_values
 from .feedback import learner_result, write_log, write_outputs
+from .outdir import check_out, fresh, swap_in
 from .source import find_assignment
 from .submissions import find_submissions, read_submission
 
@@ -140,8 +140,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     if not (int(jobs) >= 1 and float(timeout) > 0 and int(mem_mb) >= 64):
         raise UsageError(f"参数错误：jobs（并行进程数）须 ≥ 1、timeout（秒）须 > 0、mem_mb 须 ≥ 64，"
                          f"收到 jobs={jobs!r}, timeout={timeout!r}, mem_mb={mem_mb!r}")
-    out = Path(out)
-    _check_out(out)
+    out = check_out(out, UsageError)
     source_dir = Path(source_dir or _default_sources()).resolve()
     try:  # before searching the submissions: a usage error is one line, nothing printed before it
         a = find_assignment(source_dir, assignment)
@@ -200,38 +199,17 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     if own_pool:
         pool.close()
     results = [learner_result(a, expected, sub, *replies[sub.learner], root) for sub in subs]
-    tmp = out.resolve().parent / f".{out.resolve().name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = fresh(out)
     rows = write_outputs(tmp, a, results, skipped)
     write_manifest(tmp, a, shard_info, {"timeout": float(timeout), "mem_mb": int(mem_mb)})
     seconds = time.monotonic() - t_start
     write_log(tmp, a, results, skipped, {k: v[0] for k, v in replies.items()},
               f"jobs={jobs}，每题超时 {timeout:g} s，内存上限 {mem_mb} MB，总用时 {seconds:.1f} s")
     write_report(tmp)  # report.html: the class at a glance (.report)
-    _swap(tmp, out)
+    swap_in(tmp, out)
     echo(f"作业 {a.id}：已评分 {len(rows)} 份提交（跳过 {len(skipped)} 个文件或目录），"
          f"用时 {seconds:.1f} 秒；结果在 {out}")
     return rows
-
-
-def _check_out(out: Path) -> None:
-    if out.is_file():
-        raise UsageError(f"输出目录 out 是一个已存在的文件：{out}（请指定一个目录）")
-    if out.is_dir() and any(out.iterdir()) and not any(
-            (out / name).exists() for name in ("grades.csv", "shard.json", "results.json")):
-        raise UsageError(f"输出目录 out 已存在且不是评分结果目录（没有 grades.csv）：{out}；"
-                         "为避免覆盖其他文件，请指定新的目录")
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` (the previous results disappear completely)."""
-    out = out.resolve()
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _default_sources() -> Path:

@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 from .classdata import RESULTS, dump, load, merge_docs
+from .outdir import check_out, fresh, swap_in
 from .report import write_report
 
 MANIFEST = "shard.json"
@@ -142,8 +143,7 @@ def merge(folders, out, *, echo=print) -> Path:
     out = Path(out)
     if any(out.resolve() == f.resolve() for f in folders):
         raise ShardError(f"--out 不能是某个分片目录本身：{out}")
-    if out.exists() and not out.is_dir():
-        raise ShardError(f"--out 指向一个已存在的文件，而不是目录：{out}")
+    check_out(out, ShardError)
     mans = check(folders)
     header, by_learner = None, {}
     for man in mans:
@@ -153,13 +153,13 @@ def merge(folders, out, *, echo=print) -> Path:
         header = h
         by_learner.update(rows)
     docs = [_results(Path(m["dir"])) for m in mans]
-    tmp = _fresh(out)
+    tmp = fresh(out)
     try:
         _write_merged(tmp, mans, header, by_learner, docs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _swap(tmp, out)
+    swap_in(tmp, out)
     echo(f"已合并 {len(mans)} 个分片、{len(by_learner)} 名学生的成绩；结果在 {out}")
     return out
 
@@ -187,27 +187,6 @@ def _write_merged(out: Path, mans, header, by_learner, docs) -> None:
     (out / MANIFEST).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
                                 encoding="utf-8")
     write_report(out)
-
-
-def _fresh(out: Path) -> Path:
-    """An empty sibling folder to build into; ``out`` itself is replaced only at the end, and
-    only when it is empty or an earlier grading output (it holds ``shard.json``)."""
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise ShardError(f"--out 目录非空且不是评分输出目录，为免覆盖其他文件，请换一个目录：{out}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.merging"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    return tmp
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    old = out.parent / f".{out.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _results(folder: Path) -> dict:
