@@ -43,6 +43,10 @@ def real_run(tmp_path_factory):
     shutil.copy(SOURCE, subs / "full.ipynb")
     shutil.copy(RELEASED, subs / "stub.ipynb")
     (subs / "broken.ipynb").write_text("{not json")
+    (subs / "notes.txt").write_text("x")  # not graded: listed on the page
+    for name in ("a.ipynb", "b.ipynb"):  # a learner with two notebooks gets no row
+        (subs / "2024999").mkdir(exist_ok=True)
+        shutil.copy(RELEASED, subs / "2024999" / name)
     grade("04", subs, base / "out", source_dir=src, jobs=1, timeout=20, echo=lambda *a: None)
     return base / "out"
 
@@ -89,6 +93,9 @@ def test_grade_writes_a_report_without_hidden_code(real_run):
         ("@case", "import", "from", "#", "def _"))]
     assert code and not [ln for ln in code if ln in html]
     assert "broken" in html and "无法读取" in html  # the unreadable file is listed
+    skipped = html.split("未评分的文件或目录（3 个）")[1]  # relative paths, never the folder
+    assert "notes.txt" in skipped and "2024999/a.ipynb" in skipped and "2 份笔记本" in skipped
+    assert str(real_run.parent) not in html
 
 
 def test_report_is_self_contained_and_its_numbers_are_right(klass):
@@ -112,7 +119,7 @@ def test_report_is_self_contained_and_its_numbers_are_right(klass):
     assert f"{1 - expected[worst]:.0%}" in first_row
     unusual = html.split("5. 状态异常的提交")[1]
     assert "2024005" in unusual and "超时" in unusual and "2024007" in unusual
-    assert unusual.count("<tr>") == 3  # header + the two unusual learners
+    assert unusual.split("</table>")[0].count("<tr>") == 3  # header + the two unusual learners
     rates = {q["id"]: sum(s["questions"][q["id"]]["score"] for s in doc["submissions"])
              / (N * q["points"]) for q in questions}
     weakest = min(rates, key=rates.get)

@@ -129,7 +129,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
                                               "cases": [{"desc", "visibility" ("public"/"hidden"),
                                                          "weight", "max", "score", "passed",
                                                          "feedback" (Chinese, "" when passed)}]}}}],
-         "skipped": [{"path", "reason"}]}
+         "skipped": [{"path" (relative to the submissions folder), "reason"}]}
 
     Raises :class:`UsageError` for bad arguments, a missing or empty submissions path, an unknown
     assignment, or ``out`` being a file or a non-empty folder that is not a grader output.
@@ -200,7 +200,7 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
         pool.close()
     results = [learner_result(a, expected, sub, *replies[sub.learner], root) for sub in subs]
     tmp = fresh(out)
-    rows = write_outputs(tmp, a, results, skipped)
+    rows = write_outputs(tmp, a, results, [(_relative(p, root), why) for p, why in skipped])
     write_manifest(tmp, a, shard_info, {"timeout": float(timeout), "mem_mb": int(mem_mb)})
     seconds = time.monotonic() - t_start
     write_log(tmp, a, results, skipped, {k: v[0] for k, v in replies.items()},
@@ -210,6 +210,15 @@ def grade(assignment, submissions, out, *, source_dir=None, jobs=1, timeout=20.0
     echo(f"作业 {a.id}：已评分 {len(rows)} 份提交（跳过 {len(skipped)} 个文件或目录），"
          f"用时 {seconds:.1f} 秒；结果在 {out}")
     return rows
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the submissions folder (as in ``results.json``), else as given."""
+    base = root if root.is_dir() else root.parent  # --submissions may be a single notebook
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _default_sources() -> Path:

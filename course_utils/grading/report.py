@@ -5,7 +5,8 @@ network: the charts are inline SVG. Contents: a per-question overview (mean, sha
 points, full marks, zeros; the weakest question highlighted), a histogram of the scores of each
 question and of the total, the share of learners passing each test case, the cases failed most
 often with their descriptions (hidden cases by their description only, never their code), and
-the submissions with a non-normal status (timeout, crash, wrong assignment, unreadable file...).
+the submissions with a non-normal status (timeout, crash, wrong assignment, unreadable file...)
+and the files that were not graded (e.g. a learner who handed in two notebooks).
 The page depends only on the data, so a sharded run merged gives the same page as a whole run.
 """
 
@@ -49,7 +50,7 @@ def render(doc: dict) -> str:
     if subs and questions:
         parts += [_overview(questions, subs), _histograms(questions, subs),
                   _case_shares(questions, subs), _most_failed(questions, subs)]
-    parts.append(_unusual(subs))
+    parts.append(_unusual(subs) + _skipped(doc.get("skipped", [])))
     parts.append('<p class="note">隐藏测试只显示说明文字，不显示代码、输入和期望值。'
                  "本页不含脚本、不访问网络，可以直接发给助教。</p>")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -212,3 +213,14 @@ def _unusual(subs):
     return (f"<h2>5. 状态异常的提交（{len(bad)} 份）</h2><p class=note>超时、进程崩溃、作业编号不符、"
             "无法读取等；请打开对应的反馈文件与 grading.log 查看。</p>"
             f'<table class="unusual"><tr><th>提交</th><th>状态</th></tr>{rows}</table>')
+
+
+def _skipped(skipped):
+    """The files and folders that were not graded (a learner with two notebooks has no row)."""
+    if not skipped:
+        return ""
+    rows = "".join(f"<tr><td>{escape(x['path'])}</td><td>{escape(x['reason'])}</td></tr>"
+                   for x in skipped)
+    return (f"<p><b>未评分的文件或目录（{len(skipped)} 个）</b>：不在上面的统计中；"
+            "“有多份笔记本”的学生没有成绩，请只保留一份后重新评分。</p>"
+            f'<table class="skipped"><tr><th>路径（相对提交目录）</th><th>原因</th></tr>{rows}</table>')
