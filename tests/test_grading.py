@@ -289,12 +289,14 @@ def test_feedback_positions_count_from_one_printed_once_and_rounded():
 
 
 STAND_INS = {"常数 0.0": lambda *a, **k: 0.0, "None": lambda *a, **k: None,
-             "原样返回第一个参数": lambda *a, **k: a[0]}
+             "原样返回第一个参数": lambda *a, **k: a[0],
+             "常数 -1（“找不到”的占位答案）": lambda *a, **k: -1}
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_non_answers_score_zero_on_every_public_and_hidden_case(source):
-    """A constant, None, or the first argument returned unchanged never passes any case."""
+    """A constant (0.0, or the placeholder -1), None, or the first argument returned unchanged
+    never passes any case."""
     from course_utils.grading.build import expected_values
     from course_utils.grading.harness import collect_cases, run_case
 
@@ -310,7 +312,7 @@ def test_non_answers_score_zero_on_every_public_and_hidden_case(source):
                 checked += 1
                 if r["ok"] and close(r["value"], spec["expected"], spec["atol"], spec["rtol"])[0]:
                     passing.append(f"{q.id} {name}：{c.desc}")
-    assert not passing and checked == 3 * sum(map(len, expected.values()))
+    assert not passing and checked == len(STAND_INS) * sum(map(len, expected.values()))
 
 
 def test_case_weights_split_the_points_and_are_validated():
@@ -368,6 +370,8 @@ def test_analyse_puts_imports_first_and_keeps_the_last_definition():
     assert seen.statements[-1].endswith("K + 1") and seen.duplicates(["f", "R"]) == {"f": [4, 7]}
     assert seen.unseen_globals("f") == {"K": (2, "K = float('4')")}
     assert seen.notes == ["第 8 个单元有语法错误（第 1 行），已跳过该单元"]
+    later = analyse([(3, "M = int(1e4)  # 步数上限\ndef g():\n    return M")])
+    assert later.unseen_globals("g") == {"M": (3, "M = int(1e4)")}  # as written, not int(10000.0)
     ns = {}
     assert not load_statements(seen.statements, ns) and ns["R"].__mro__[1].__name__ == "Module"
 
@@ -453,7 +457,8 @@ def test_check_warns_about_renamed_or_nested_definitions_and_uses_history_withou
     history = ["", "import math\nFACTOR = math.sqrt(1.0)",
                "if True:\n    def step_decay(epoch, base_lr, step_size, gamma=0.1):\n"
                "        return FACTOR * base_lr * gamma ** (epoch // step_size)"]
-    shell = SimpleNamespace(user_ns={}, history_manager=SimpleNamespace(input_hist_raw=history))
+    shell = SimpleNamespace(user_ns={"FACTOR": 1.0, "W": __import__("torch").ones(2)},
+                            history_manager=SimpleNamespace(input_hist_raw=history))
     monkeypatch.setattr(preview, "_ipython", lambda: shell)
     ns = {"FACTOR": 1.0}
     exec(history[2], ns)
@@ -467,6 +472,12 @@ def test_check_warns_about_renamed_or_nested_definitions_and_uses_history_withou
     assert check("01/q2", my_decay).ok
     out = capsys.readouterr().out
     assert "你检查的是 my_decay" in out and "评分时不存在 FACTOR" in out and "`FACTOR = math.sqrt(1.0)`" in out
+    assert "请改成常量赋值 `FACTOR = 1.0`" in out  # the value it has in the notebook, as a literal
+    history[1] += "\nW = torch.ones(2)"
+    history[2] += " * W"
+    check("01/q2", my_decay)
+    out = capsys.readouterr().out
+    assert "请把这一句移到函数内部" in out and "tensor(" not in out  # a tensor has no literal
 
 
 VARIANTS = {  # reasonable answers that the question allows: each must pass every case

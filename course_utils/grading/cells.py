@@ -65,7 +65,8 @@ def analyse(cells) -> Seen:
     for number, src in cells:
         try:
             kept = definitions(src)
-            tree = ast.parse(_magic_free(src))
+            plain = _magic_free(src)
+            tree = ast.parse(plain)
         except SyntaxError as exc:
             seen.notes.append(f"第 {number} 个单元有语法错误（第 {exc.lineno} 行），已跳过该单元")
             continue
@@ -77,8 +78,9 @@ def analyse(cells) -> Seen:
             text = ast.unparse(node)
             names = _bound_names(node)
             if text not in kept_set:
+                own = ast.get_source_segment(plain, node) or text  # as the learner wrote it
                 for n in names:
-                    seen.dropped.setdefault(n, (number, text.splitlines()[0][:80]))
+                    seen.dropped.setdefault(n, (number, own.strip().splitlines()[0][:80]))
                 continue
             seen.bound.update(names)
             if isinstance(node, DEFS):

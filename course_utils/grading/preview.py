@@ -11,6 +11,7 @@ Sources, in order of preference:
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -82,10 +83,22 @@ def warnings_for(function: str, answer=None) -> list[str]:
         where = f"第 {cell} 个单元中的 " if from_file else " "
         out.append(f"评分时不存在 {name}：它由{where}`{text}` 定义，而评分程序只执行 import、def、class 和"
                    f"不含函数调用的赋值，这一句会被跳过，评分时 {function} 会因 NameError 失分。"
-                   f"请改成常量赋值（例如 {name} = 4.0）或移到函数内部。")
+                   + _fix(name))
     if from_file:
         for name, cells in seen.duplicates([function]).items():
             out.append(f"{name} 在第 {'、'.join(map(str, cells))} 个单元中都有定义：评分只使用笔记本中"
                        f"最后一个（第 {cells[-1]} 个单元）的版本，与运行顺序无关。"
                        "请删除多余的定义，或确认最后那个就是你要提交的版本（并保存笔记本）。")
     return out
+
+
+def _fix(name: str) -> str:
+    """How to fix a dropped global: its current value as a literal when it has one."""
+    try:
+        value = _ipython().user_ns[name]
+        text = repr(value)
+        if len(text) <= 60 and ast.literal_eval(text) == value:  # no calls: the grader keeps it
+            return f"请改成常量赋值 `{name} = {text}`，或移到函数内部。"
+    except Exception:  # noqa: BLE001 - no IPython, no such name, not a literal (a tensor...)
+        pass
+    return "请把这一句移到函数内部（或改成不含函数调用的常量赋值）。"
