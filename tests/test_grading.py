@@ -340,16 +340,34 @@ def test_hidden_failures_never_show_the_message_or_values():
     from course_utils.grading.harness import collect_cases, load_statements, run_case
     from course_utils.grading.source import Question
 
-    ns = {}
-    assert not load_statements(["def f(*args):\n    raise ValueError(repr(args))"], ns)
+    ns, code = {}, ["def f(*args):\n    raise ValueError(repr(args))"]
+    assert not load_statements(code, ns)
     case = collect_cases([("@case('x')\ndef _(f):\n    return f(31337, 'secret')\n", True)])[0]
     rec = run_case(case, ns["f"])
     assert rec["type"] == "ValueError" and rec["line"] == "raise ValueError(repr(args))"
     spec = {"desc": "x", "atol": 0.0, "rtol": 0.0, "hidden": True, "weight": 1.0, "expected": [1.0, 2.0]}
     q = Question("q1", "f", 1.0)
-    text = score_question(q, [spec], {"cases": {"0": rec}})["cases"][0]["feedback"]
+    text = score_question(q, [spec], {"cases": {"0": rec}}, code)["cases"][0]["feedback"]
     assert "ValueError" in text and "raise ValueError(repr(args))" in text
     assert "31337" not in text and "secret" not in text
+    # learner code that smuggles the inputs into a type name, a faked source line or a
+    # conversion message; and a forged record: none of it reaches the feedback
+    tricks = [
+        "def f(*args):\n    raise type('E' + repr(args), (Exception,), {})()",
+        "def f(*args):\n    return type('T' + repr(args), (), {})()",
+        "import linecache, sys\ndef f(*args):\n    n = sys._getframe().f_code.co_filename\n"
+        "    linecache.cache[n] = (1, None, [repr(args) + '\\n'] * 9, n)\n    raise ValueError('x')",
+    ]
+    for trick in tricks:
+        ns = {}
+        assert not load_statements(trick.split("\n", 1) if trick.startswith("import") else [trick], ns)
+        got = run_case(case, ns["f"])
+        assert "31337" in repr(got)  # the child's record does carry the inputs ...
+        text = score_question(q, [spec], {"cases": {"0": got}}, [trick])["cases"][0]["feedback"]
+        assert "31337" not in text and "secret" not in text, text  # ... the feedback does not
+    forged = {"ok": False, "kind": "notimpl", "error": "31337 secret", "type": "X31337", "line": ""}
+    text = score_question(q, [spec], {"cases": {"0": forged}}, code)["cases"][0]["feedback"]
+    assert "31337" not in text and "尚未实现" in text
     value_rec = {"ok": True, "value": [[1.0, 2.0, 3.0]]}
     text = score_question(q, [spec], {"cases": {"0": value_rec}})["cases"][0]["feedback"]
     assert text == "形状不符：期望形状 (2,)，实际形状 (1, 3)"

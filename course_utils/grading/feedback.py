@@ -7,27 +7,41 @@ two decimals. A case passes only when its observed value matches the reference s
 
 Hidden cases never reveal their inputs: a value mismatch says only "不符" (or, for a wrong
 shape, the two shapes), an exception shows its type and the learner's own line, never its text.
+No string sent back by the child process is shown for a hidden case unless it is a built-in
+exception name or appears word for word in the learner's code (:data:`HIDDEN_KINDS`).
 """
 
 from __future__ import annotations
 
+import builtins
 import csv
 import json
+import re
 from pathlib import Path
 
 from .compare import close, describe_tolerance, shape_mismatch, short
 
-OWN_MESSAGES = ("notimpl", "missing", "convert")
+# Hidden cases: every word shown comes from here or from the learner's own source, never from a
+# string the child process sends back (learner code could put the hidden inputs into it).
+HIDDEN_KINDS = {"notimpl": "尚未实现（NotImplementedError）：请在 “# 在此处填写你的代码” 处完成函数",
+                "missing": "没有找到函数 {function}（请勿修改函数名）",
+                "convert": "返回值无法转换成数字或数组（请返回 float、list、numpy 数组或 torch 张量，"
+                           "不要返回过大或嵌套过深的结果）"}
+KNOWN_ERRORS = frozenset({n for n, v in vars(builtins).items()
+                          if isinstance(v, type) and issubclass(v, BaseException)} | {"LinAlgError"})
 
 
-def score_question(question, records, reply) -> dict:
-    """``{"score", "max", "status", "notes", "cases": [...]}`` for one question of one learner."""
+def score_question(question, records, reply, statements=()) -> dict:
+    """``{"score", "max", "status", "notes", "cases": [...]}`` for one question of one learner;
+    ``statements``: the learner's code as graded (exception types and lines shown for hidden cases
+    must appear in it)."""
+    own = "\n".join(statements)
     reply = reply or {}
     cases = reply.get("cases", {}) if isinstance(reply.get("cases"), dict) else {}
     total_w = sum(r.get("weight", 1.0) for r in records) or 1.0
     out, passed_w, notes = [], 0.0, []
     for i, spec in enumerate(records):
-        ok, why = _judge(spec, cases.get(str(i)))
+        ok, why = _judge(spec, cases.get(str(i)), question.function, own)
         if why == "output" and not any("输出过多" in n for n in notes):
             notes.append("输出过多：打印的内容超过了 16 MB 的上限，此后的打印都会失败，相关测试不计分"
                          "（请删除函数中的 print）")
@@ -41,7 +55,7 @@ def score_question(question, records, reply) -> dict:
             "status": reply.get("status", "未运行"), "notes": notes, "cases": out}
 
 
-def _judge(spec, rec) -> tuple[bool, str]:
+def _judge(spec, rec, function="", own="") -> tuple[bool, str]:
     hidden = spec["hidden"]
     if not isinstance(rec, dict):
         return False, "未得到结果（评分进程已终止，见本题的评分进程状态）"
@@ -57,13 +71,18 @@ def _judge(spec, rec) -> tuple[bool, str]:
     kind = rec.get("kind")
     if kind == "output":
         return False, "output"
-    if not hidden or kind in OWN_MESSAGES:
+    if not hidden:
         return False, str(rec.get("error", "出错"))[:300]
-    name = str(rec.get("type") or "异常")[:60]
+    if kind in HIDDEN_KINDS:
+        return False, HIDDEN_KINDS[kind].format(function=function)
+    name = str(rec.get("type") or "")[:60]
+    if not (name in KNOWN_ERRORS or (name.isidentifier() and re.search(rf"\b{name}\b", own))):
+        name = ""  # a type built at run time could carry the hidden inputs in its name
     line = str(rec.get("line") or "")[:120]
-    where = (f"，出错的是你的代码行 `{line}`" if line
-             else "，出错位置在测试代码中（请检查返回值的类型、形状和个数）")
-    return False, f"抛出 {name}{where}（隐藏测试不显示错误信息，以免泄露测试输入）"
+    mine = line and any(ln.strip()[:120] == line for ln in own.splitlines())
+    where = (f"，出错的是你的代码行 `{line}`" if mine
+             else "，出错位置在测试代码中（请检查返回值的类型、形状和个数）" if not line else "")
+    return False, f"{f'抛出 {name}' if name else '抛出异常'}{where}（隐藏测试不显示错误信息，以免泄露测试输入）"
 
 
 def plain(v):
@@ -139,7 +158,7 @@ def learner_result(a, expected, sub, reply, notes, seconds, root: Path) -> dict:
                         f"却按作业 {a.id} 评分（请确认提交的是否是正确的作业）")
     questions = {}
     for q in a.questions.values():
-        r = score_question(q, expected[q.id], reply.get(q.id))
+        r = score_question(q, expected[q.id], reply.get(q.id), sub.statements)
         if sub.seen is not None:
             hidden = sub.seen.dropped_definition(q.function)
             if hidden:
