@@ -462,6 +462,11 @@ def test_grade_help_shows_defaults_and_a_full_example(capsys):
     out = capsys.readouterr().out
     assert "默认 20" in out and "默认 1024" in out and "默认 2" in out
     assert "python -m course_utils.grading grade --assignment 01 --submissions" in out
+    with pytest.raises(SystemExit):
+        cli(["gradescope", "--help"])
+    out = capsys.readouterr().out
+    assert "默认 20" in out and "默认 1024" in out
+    assert "python -m course_utils.grading gradescope --assignment 01 --out" in out
 
 
 def test_check_warns_about_renamed_or_nested_definitions_and_uses_history_without_a_file(

@@ -44,6 +44,13 @@ MERGE_EXAMPLE = """示例（4 台机器各评一份，再合并；见 assignment
 缺少分片、分片重复、分片来自其他作业或其他发布版本时拒绝合并（退出码 2）。"""
 
 
+GRADESCOPE_EXAMPLE = """示例：
+  python -m course_utils.grading gradescope --assignment 01 --out dist/ --timeout 20 --memory-mb 1024
+
+写出 dist/gradescope_01.zip（setup.sh、run_autograder、课程包与教师源文件）；在 Gradescope 上新建
+Programming Assignment，上传这个 zip。本机试运行的方法见 assignments/README.md 第 5.5 节。"""
+
+
 def main(argv=None) -> int:
     p = _Parser(prog="python -m course_utils.grading",
                 description="作业发布与自动评分（release / grade / merge / gradescope）")
@@ -68,12 +75,13 @@ def main(argv=None) -> int:
                        epilog=MERGE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     m.add_argument("shards", nargs="+", metavar="OUT_i", help="各分片的输出目录（全部 N 个）")
     m.add_argument("--out", required=True, help="合并后的输出目录")
-    s = sub.add_parser("gradescope", help="生成 Gradescope 的自动评分包（gradescope_NN.zip）")
+    s = sub.add_parser("gradescope", help="生成 Gradescope 的自动评分包（gradescope_NN.zip）",
+                       epilog=GRADESCOPE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--assignment", required=True, help="作业编号，例如 01")
     s.add_argument("--out", required=True, help="写入 zip 的目录")
     s.add_argument("--source", default=None, help="教师源文件目录（默认 assignments/）")
-    s.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒）")
-    s.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB）")
+    s.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒，默认 20）")
+    s.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB，默认 1024）")
     args = p.parse_args(argv)
     root = _root()
     if args.cmd == "release":
