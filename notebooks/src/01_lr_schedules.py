@@ -6,16 +6,6 @@
 #       format_name: percent
 # ---
 
-# %%
-# 仅在 Colab 上运行：安装课程支持包并下载数据（本地环境会跳过）
-import sys
-if "google.colab" in sys.modules:
-    !pip install -q "course-utils @ git+https://github.com/dl-optim-course/course.git"
-
-# %%
-from course_utils import env
-device = env.setup_notebook()
-
 # %% [markdown]
 # # 第1章 学习率衰减与调度
 #
@@ -31,11 +21,21 @@ device = env.setup_notebook()
 # - 认识 `torch.optim.lr_scheduler` 中的每个学习率调度器（learning-rate scheduler），能读懂并画出它们的曲线；
 # - 实现“线性预热（warmup）+ 保持阶段（hold phase）+ 余弦退火（cosine annealing）”调度，并按批次（per batch）在 PyTorch 中使用；
 # - 用学习率范围测试（LR range test）选学习率；理解循环学习率、热重启与单周期策略；
-# - 区分 Adam + L2 正则与解耦权重衰减（decoupled weight decay，AdamW）；
+# - 区分 L2 正则与解耦权重衰减（decoupled weight decay）：Adam + L2 与 AdamW、带动量 SGD 的 `weight_decay` 与 SGDW；
 # - 在 Fashion-MNIST 上比较四种调度，并避开常见误区。
 #
 # **先修**：小批量随机梯度下降（SGD）与动量、PyTorch 的 `nn.Module` 与 `torch.optim` 基本用法、
 # 第0章的环境配置。
+
+# %%
+# 仅在 Colab 上运行：安装课程支持包并下载数据（本地环境会跳过）
+import sys
+if "google.colab" in sys.modules:
+    !pip install -q "course-utils @ git+https://github.com/dl-optim-course/course.git"
+
+# %%
+from course_utils import env
+device = env.setup_notebook()
 
 # %%
 import inspect
@@ -50,10 +50,11 @@ from torch.optim import lr_scheduler as S
 from course_utils import data, plotting, range_test, schedules
 from course_utils.demos import ch1_lr_schedules as demos
 from course_utils.models import small_bn_cnn
+from course_utils.tables import table
 from course_utils.train import fit
 
 # %% [markdown]
-# ## 1. 为什么学习率要衰减
+# ## 1.1 为什么学习率要衰减
 #
 # 小批量随机梯度下降的更新是 $\mathbf{w}_{t+1} = \mathbf{w}_t - \eta_t\, \mathbf{g}_t$，其中
 # $\mathbf{g}_t$ 是一个小批量上的梯度，它是全量梯度 $\nabla f(\mathbf{w}_t)$ 的**有噪声**的估计：
@@ -99,8 +100,9 @@ runs = {
     "固定 η=1.1（太大）": sgd_linear_regression(lambda t: 1.1, num_steps=40),
 }
 rms = {name: np.sqrt((d ** 2).mean(axis=1)) for name, d in runs.items()}
-for name, r in rms.items():
-    print(f"{demos.pad(name, 24)}RMS 距离：第 40 步 {r[39]:.3g}，最后一步（第 {len(r)} 步）{r[-1]:.3g}")
+table([{"name": name, "t40": r[39], "steps": len(r), "last": r[-1]} for name, r in rms.items()],
+      [("name", "学习率"), ("t40", "第 40 步的 RMS 距离", ".3g"), ("steps", "总步数"),
+       ("last", "最后一步的 RMS 距离", ".3g")])
 
 # %%
 ax = plotting.plot([np.arange(1, len(r) + 1) for r in rms.values()], list(rms.values()),
@@ -121,8 +123,9 @@ ax.legend(fontsize=9);
 # $2\mathbf{X}^\top(\mathbf{X}\mathbf{w}-\mathbf{y})/n$，黑塞矩阵（Hessian）$2\mathbf{X}^\top\mathbf{X}/n$
 # 的特征值都接近 2（$\mathbf{X}$ 的元素是标准正态的）；全量梯度下降在二次函数上稳定的条件是 $\eta < 2/\lambda_{\max}$，
 # 所以学习率超过约 $2/2=1$ 就会发散。小批量梯度的噪声还会让实际能用的上限更低一些。）
-#
-# ## 2. 手动选学习率：×3 网格
+
+# %% [markdown]
+# ## 1.2 手动选学习率：×3 网格
 #
 # 最朴素的办法是在对数尺度上**每隔约 3 倍**试一个值：…, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, …
 # （相邻两格交替相差 3 倍和 3.33 倍，每个数量级两格，平均每格 $\sqrt{10}\approx 3.16$ 倍）。每个值只训练很短的时间，比较损失。
@@ -138,7 +141,7 @@ ax.legend(fontsize=9);
 grid_subset = env.pick(smoke=2000, cpu=10000, full=20000)
 grid_iter, grid_test = data.load_fashion_mnist(128, subset=grid_subset)
 grid = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
-grid_loss = []
+grid_loss, grid_rows = [], []
 for lr in grid:
     env.set_seed(0)
     grid_iter.generator.manual_seed(0)   # the same minibatch order for every learning rate
@@ -146,8 +149,8 @@ for lr in grid:
     h = fit(mlp, grid_iter, grid_test, num_epochs=2, progress=False,
             optimizer=torch.optim.SGD(mlp.parameters(), lr=lr, momentum=0.9))
     grid_loss.append(h.train_loss[-1] if h.train_loss else float("nan"))
-    print(f"lr={lr:<6g} 第 2 轮训练损失 {grid_loss[-1]:.3f}  测试准确率 "
-          f"{h.test_acc[-1] if h.test_acc else float('nan'):.3f}")
+    grid_rows.append({"lr": lr, "loss": grid_loss[-1], "acc": h.test_acc[-1] if h.test_acc else None})
+table(grid_rows, [("lr", "学习率", "g"), ("loss", "第 2 轮训练损失", ".3f"), ("acc", "测试准确率", ".3f")])
 
 # %%
 plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel="第 2 轮训练损失",
@@ -159,8 +162,9 @@ plotting.plot(grid, grid_loss, xlabel="学习率（对数坐标）", ylabel="第
 # 测试准确率只有约 10%（0.103、0.087）。遇到这种情况就沿网格往**下**走：0.3 已经能训练（损失 0.792），
 # 再往下一格 0.1 的训练损失最低（0.553），而测试准确率最高的是 0.03（0.797，与 0.1 的 0.792 相差无几）。
 # 一个好用的经验是：选“损失最低的那一格”或它左边一格（更稳），然后再配合下面的衰减策略。
-#
-# ## 3. 经典的衰减公式
+
+# %% [markdown]
+# ## 1.3 经典的衰减公式
 #
 # 设 $\alpha_0$ 为初始学习率，$e$ 为轮数（epoch），$t$ 为小批量（minibatch）序号：
 #
@@ -186,18 +190,19 @@ classic = {
     r"阶梯 $0.5^{\lfloor e/10\rfloor}\alpha_0$": schedules.step_decay(epochs, base_lr=0.1,
                                                                      step_size=10, gamma=0.5),
 }
-for name, v in classic.items():
-    print(f"{name.split()[0]:4s}", "  ".join(f"e={e}: {v[10 * e]:.4f}" for e in (0, 10, 20, 49)))
+table([[name.split()[0]] + [v[10 * e] for e in (0, 10, 20, 49)] for name, v in classic.items()],
+      [(0, "衰减")] + [(i + 1, f"第 {e} 轮", ".4f") for i, e in enumerate((0, 10, 20, 49))])
 
 # %%
-schedules.plot_lr_curves(classic, x=epochs, xlabel="轮（epoch）",
+schedules.plot_lr_curves(classic, x=epochs, xlabel="轮",
                          title=r"经典衰减公式（$\alpha_0 = 0.1$）");
 
 # %% [markdown]
 # 从上面的输出和图中可以看到：平方根衰减一开始降得最快（第 10 轮已降到 0.0302），后面却最慢（第 49 轮仍有 0.0141）；
 # 指数衰减正好相反，起初在三条光滑曲线中降得最慢，到第 49 轮却降到 0.0081。阶梯衰减只在整十轮处突变，每次减半。
-#
-# ## 4. 在 PyTorch 中修改学习率的两种方式
+
+# %% [markdown]
+# ## 1.4 在 PyTorch 中修改学习率的两种方式
 #
 # 优化器把超参数保存在 `optimizer.param_groups` 这个列表里，每个参数组（parameter group）是一个字典，
 # `'lr'` 就是它的学习率。因此第一种方式是**直接改字典**；第二种方式是使用
@@ -230,8 +235,9 @@ print("两者一致:", np.allclose(manual, auto))
 # %% [markdown]
 # 两种方式结果相同。调度器的好处是公式集中在一处、可以保存和恢复（`state_dict()`），并且 PyTorch
 # 提供了大量现成的策略。
-#
-# ## 5. PyTorch 的学习率调度器一览
+
+# %% [markdown]
+# ## 1.5 PyTorch 的学习率调度器一览
 #
 # 下面每条曲线都来自**真实的优化器**：`schedules.record_lrs(make_scheduler, num_steps)` 在一个哑参数上
 # 建一个 `SGD(lr=0.1, momentum=0.9)`，每一步记录当前学习率，再按正确的顺序调用
@@ -250,7 +256,7 @@ print(inspect.getsource(schedules.record_lrs))
 # | `CosineAnnealingLR(opt, T_max, eta_min)` | 从 $\eta_0$ 沿余弦降到 `eta_min`，`T_max` 是**半个**余弦周期 |
 # | `ReduceLROnPlateau(opt, ...)` | 监控一个指标，停滞时把学习率乘以 `factor`（见下） |
 # | `CyclicLR(opt, base_lr, max_lr, step_size_up)` | 在 `base_lr` 和 `max_lr` 之间三角形往返（循环学习率） |
-# | `OneCycleLR(opt, max_lr, total_steps)` | 从 `max_lr/25` 升到 `max_lr`，再降到远小于起点的值（单周期策略） |
+# | `OneCycleLR(opt, max_lr, total_steps)` | 从 `max_lr/25` 升到 `max_lr`，再降到远小于起点的值（单周期策略）；默认还让动量在 0.95 与 0.85 之间反向变化 |
 # | `CosineAnnealingWarmRestarts(opt, T_0, T_mult)` | 余弦退火 + 周期性重启（SGDR） |
 
 # %%
@@ -271,9 +277,8 @@ makers = {
 }
 # metrics is used only by ReduceLROnPlateau (it receives plateau_metric[i] at step i)
 curves = {name: schedules.record_lrs(make, N, metrics=plateau_metric) for name, make in makers.items()}
-print(" " * 31 + "".join(f"t={t:<5d}" for t in (0, 10, 30, 50, 99)))
-for name, lrs in curves.items():
-    print(demos.pad(name, 31) + " ".join(f"{lrs[t]:.4f}" for t in (0, 10, 30, 50, 99)))
+table([[name] + [lrs[t] for t in (0, 10, 30, 50, 99)] for name, lrs in curves.items()],
+      [(0, "调度器")] + [(i + 1, f"t={t}", ".4f") for i, t in enumerate((0, 10, 30, 50, 99))])
 
 # %%
 demos.plot_scheduler_grid(curves, title="九种调度器的学习率曲线（优化器的初始学习率均为 0.1）");
@@ -321,11 +326,14 @@ configs = {
     "rel, 0.01 + eps=0.03": dict(threshold=0.01, threshold_mode="rel", eps=0.03),
     "abs, 0.0005 + mode='max'": dict(threshold=0.0005, threshold_mode="abs", mode="max"),
 }
+plateau_rows = []
 for name, kw in configs.items():
     lrs = schedules.record_lrs(lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=3, **kw),
                                40, metrics=slow)
     drops = [t for t in range(1, 40) if lrs[t] < lrs[t - 1]]
-    print(f"{name:26s} 学习率在第 {drops} 步变小，最终 lr={lrs[-1]:.4g}")
+    plateau_rows.append({"name": name, "drops": ", ".join(map(str, drops)) or "（从不）",
+                         "final": lrs[-1]})
+table(plateau_rows, [("name", "设置"), ("drops", "学习率在哪些步变小"), ("final", "最终学习率", ".4g")])
 
 # %% [markdown]
 # - 相对阈值 1%：单次 0.1% 的改善“不算数”，连续 `patience+1 = 4` 次没有改善就降一次（第 1～4 步没有改善，
@@ -337,8 +345,9 @@ for name, kw in configs.items():
 #   于是被放弃，学习率停在 0.05（实际使用时 `eps` 取默认的 1e-8 即可，它只用来忽略数值上可以忽略的变化）；
 # - `mode='max'`：监控的是**损失**却写成 `'max'`，指标每下降一次都被当成“变差”，学习率每 4 步就减半一次——
 #   `mode` 必须与指标的方向一致（损失用 `'min'`，准确率用 `'max'`）。
-#
-# ## 6. 余弦退火：公式与按批次更新
+
+# %% [markdown]
+# ## 1.6 余弦退火：公式与按批次更新
 #
 # 余弦退火（cosine annealing，Loshchilov & Hutter 2017）的学习率为
 #
@@ -385,8 +394,9 @@ print(f"step(10/10) 之后 lr = {opt.param_groups[0]['lr']:.3e}（按步计数�
 # 错过了重启。用整数步 $t$ 计数、需要时再算 $t/\text{iters}$ 就没有这个问题：PyTorch 文档中的写法
 # `scheduler.step(epoch + i / iters)`（`epoch`、`i` 都是整数）每次都从整数重新计算，不会累积误差；
 # 更简单的是直接把周期写成步数，然后每个批次调用不带参数的 `scheduler.step()`。
-#
-# ## 7. 预热：线性预热 + 保持 + 余弦衰减
+
+# %% [markdown]
+# ## 1.7 预热：线性预热 + 保持 + 余弦衰减
 #
 # 训练刚开始时权重是随机的，梯度很大且方向很不稳定；如果立刻用一个大学习率，前几步就可能把网络推到很糟的区域
 # （损失暴涨、BN 统计量失真、Adam 的二阶矩估计还不可靠）。**预热**（warmup）的做法是：前 `warmup_steps`
@@ -461,7 +471,7 @@ panel = demos.warmup_cosine_panel(hold_steps=200)
 panel
 
 # %% [markdown]
-# ## 8. 学习率范围测试
+# ## 1.8 学习率范围测试
 #
 # ×3 网格要训练很多次。Leslie Smith（2015）提出的**学习率范围测试**（LR range test）只需**一次**短训练：
 # 让学习率在几百个批次内从约 $10^{-7}$ **指数**增长到约 $10$，记录每一步（平滑后的）损失，
@@ -497,11 +507,18 @@ before = {k: v.clone() for k, v in net.state_dict().items()}
 lrs, losses = range_test.lr_range_test(net, nn.CrossEntropyLoss(), optimizer, train_iter,
                                        start_lr=1e-7, end_lr=10,
                                        num_iter=env.pick(smoke=40, cpu=300, full=300))
-suggested = range_test.suggest_lr(lrs, losses)
-lo, hi = range_test.range_test_regions(lrs, losses)
-print(f"测试了 {len(lrs)} 个学习率（最后一个 {lrs[-1]:.3g}），下降段约 {lo:.2g} ~ {hi:.2g}，"
-      f"最陡处 {suggested:.2g}")
-range_test.plot_range_test(lrs, losses, suggestion=suggested);
+steepest = range_test.suggest_lr(lrs, losses)
+lo, lr_min = range_test.range_test_regions(lrs, losses)
+peak_lr = 0.05   # the peak LR of the experiment in 1.12 (why: see the text below)
+print(f"测试了 {len(lrs)} 个学习率（最后一个 {lrs[-1]:.3g}），下降段约 {lo:.2g} ~ {lr_min:.2g}")
+table([("下降最陡处", steepest, "偏保守"), ("平滑损失最低点", lr_min, "再大就进入停滞/发散段"),
+       ("最低点的 1/10", lr_min / 10, "常用经验"), ("本章选用（1.12 节）", peak_lr, "略小于最低点")],
+      [(0, "读法"), (1, "学习率", ".2g"), (2, "说明")])
+
+# %%
+range_test.plot_range_test(lrs, losses, marks={f"最陡处 {steepest:.2g}": steepest,
+                                               f"最低点/10 ≈ {lr_min / 10:.2g}": lr_min / 10,
+                                               f"本章选用 {peak_lr:g}": peak_lr});
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -513,13 +530,20 @@ print("模型参数与 BN 统计量已恢复:", same, "| 优化器状态为空�
 # 上图中三段一目了然（阴影区域的边界由 `range_test_regions` 按“损失已下降总降幅的 10%”和“平滑损失最低点”自动确定）。
 # 在这次测试里，最低点之后损失先停在略高的水平、不再下降，学习率接近 1 之后才急剧上升，
 # 平滑损失超过最低值的 5 倍时测试提前停止（最后一个学习率见上面的输出）。
-# 怎样从图中读出学习率？常见的两个经验是：取下降最陡处（上面输出的“最陡处”，偏保守），或取平滑损失最低点
-# 对应学习率的约 1/10；单周期策略的作者 Smith 则更大胆，建议把峰值学习率取在“损失仍在下降的最大学习率”附近，
-# 即最低点附近、略小于它。由于损失经过指数平滑、学习率又在不断增大，曲线相对真实损失有少许滞后，
-# 这些读数都只是量级上的参考。第 12 节的实验采用 Smith 的建议：所有调度的峰值学习率统一取 0.05，
-# 即比本次测试中平滑损失最低点（约 0.057）略小的一个整齐数值。
 #
-# ## 9. 循环学习率、热重启与单周期策略
+# 怎样从图中读出学习率？图中三条竖线是三种读法：
+#
+# - **下降最陡处**（黑色虚线，约 0.0015）：损失对 $\log_{10}\eta$ 的导数最负的地方，最保守；
+# - **最低点的 1/10**（紫色点划线，约 0.0057）：平滑损失最低点（约 0.057）对应学习率的约 1/10，是最常见的经验；
+# - **本章选用的 0.05**（橙色实线）：单周期策略的作者 Smith 更大胆，建议把**峰值**学习率取在“损失仍在下降的最大学习率”
+#   附近，即最低点附近、略小于它。1.12 节的四种调度都会从峰值退火到很小的学习率，所以本章采用这个建议，
+#   取比最低点略小的整齐数值 0.05 作为所有调度的峰值学习率。
+#
+# 三种读法相差一个多数量级，这很正常：由于损失经过指数平滑、学习率又在不断增大，曲线相对真实损失有少许滞后，
+# 这些读数都只是量级上的参考。为了只比较调度本身，1.12 节的四种调度（包括恒定学习率）都用同一个峰值 0.05。
+
+# %% [markdown]
+# ## 1.9 循环学习率、热重启与单周期策略
 #
 # - **循环学习率**（cyclical learning rate，CLR，Smith 2017）：学习率在 `base_lr` 与 `max_lr` 之间按三角形往返
 #   （`CyclicLR`，纯函数 `schedules.triangular`）。两个端点正好可以从范围测试读出：下降段的起点与终点。
@@ -530,10 +554,30 @@ print("模型参数与 BN 统计量已恢复:", same, "| 优化器状态为空�
 #   每次重启前的权重都可以保存下来做集成（snapshot ensemble）。
 # - **单周期策略**（one-cycle policy，1cycle，Smith 2018）：整个训练只有一个周期——先从 `max_lr/div_factor` 升到 `max_lr`
 #   （`OneCycleLR` 默认 `div_factor=25`，上升段占 `pct_start=0.3` 即 30% 的步数），再按余弦降到
-#   `max_lr/div_factor/final_div_factor`（默认 `final_div_factor=1e4`）；动量同时反向变化：学习率上升时动量从 0.95 降到 0.85，
-#   学习率下降时再回到 0.95。
+#   `max_lr/div_factor/final_div_factor`（默认 `final_div_factor=1e4`）。`OneCycleLR` 默认（`cycle_momentum=True`，
+#   `base_momentum=0.85`，`max_momentum=0.95`）还**同时调度动量**，方向与学习率相反：学习率上升时动量从 0.95 降到 0.85，
+#   学习率下降时再回到 0.95（见下面的单元格）。它改写的是优化器的 `momentum`（Adam 类优化器则是 `betas` 的第一项），
+#   所以与固定动量 0.9 的其他调度比较时，差别不只来自学习率。
 #   Smith 发现用很大的 `max_lr` 时，有些问题能以少得多的轮数训练到同样精度，称为**超收敛**（super-convergence）。
 #   支持包的 `schedules.one_cycle` 与 `OneCycleLR` 逐步一致（测试中已验证）。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+p = nn.Parameter(torch.zeros(1))
+opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+one_cycle = S.OneCycleLR(opt, max_lr=0.1, total_steps=100)
+cycle_rows = []
+for t in range(100):
+    if t in (0, 15, 30, 65, 99):
+        group = opt.param_groups[0]
+        cycle_rows.append({"t": t, "lr": group["lr"], "momentum": group["momentum"]})
+    opt.step()
+    one_cycle.step()
+table(cycle_rows, [("t", "步 t"), ("lr", "学习率", ".4f"), ("momentum", "动量", ".3f")])
+
+# %% [markdown]
+# 第 0 步动量是 0.95，学习率到达峰值的第 30 步（`pct_start=0.3`）动量降到 0.85，最后一步又回到 0.95。
+# 优化器构造时写的 `momentum=0.9` 被 `OneCycleLR` 覆盖了。
 #
 # 用滑块观察 `StepLR` 的 `gamma`/`step_size` 与 SGDR 的 `T_0`/`T_mult`：
 
@@ -552,11 +596,11 @@ sgdr_panel = demos.warm_restarts_panel()
 sgdr_panel
 
 # %% [markdown]
-# ## 10. Adam + L2 与解耦权重衰减（AdamW）
+# ## 1.10 L2 正则与解耦权重衰减：AdamW 与 SGDW
 #
-# 对 SGD 来说，L2 正则 $\frac{\lambda}{2}\|\mathbf{w}\|^2$ 与权重衰减（weight decay）是一回事：梯度多出一项
+# 对**不带动量**的 SGD 来说，L2 正则 $\frac{\lambda}{2}\|\mathbf{w}\|^2$ 与权重衰减（weight decay）是一回事：梯度多出一项
 # $\lambda\mathbf{w}$，更新变成 $\mathbf{w} \leftarrow (1-\eta\lambda)\mathbf{w} - \eta\mathbf{g}$。
-# 但对 Adam 不是这样。`torch.optim.Adam(weight_decay=λ)` 把 $\lambda\mathbf{w}$ 加进梯度，
+# 但对 Adam 不是这样，对带动量的 SGD 也不是（本节最后讨论）。`torch.optim.Adam(weight_decay=λ)` 把 $\lambda\mathbf{w}$ 加进梯度，
 # 这一项随后和梯度一起被**自适应分母** $\sqrt{\hat v}+\epsilon$ 除掉（下式中 $\hat m(\cdot)$、$\hat v(\cdot)$
 # 表示对括号里的量逐步做一阶、二阶矩的指数滑动平均并做偏差修正）：
 #
@@ -577,10 +621,13 @@ def one_step(opt_cls, lam, grad=(10.0, 0.0)):
     return (torch.tensor([1.0, 1.0]) - w.detach()).tolist()   # 这一步的下降量
 
 
+rows = []
 for lam in (0.01, 0.1):
     adam, adamw = one_step(torch.optim.Adam, lam), one_step(torch.optim.AdamW, lam)
-    print(f"λ={lam}: Adam+L2 下降量 {adam[0]:.6f}, {adam[1]:.6f} | AdamW 下降量 {adamw[0]:.6f}, {adamw[1]:.6f}"
-          f" | 其中权重衰减部分 η·λ·w = {0.01 * lam:.6f}")
+    rows.append([lam, *adam, *adamw, 0.01 * lam])
+table(rows, [(0, "λ", "g"), (1, "Adam+L2：参数 1", ".6f"), (2, "Adam+L2：参数 2", ".6f"),
+             (3, "AdamW：参数 1", ".6f"), (4, "AdamW：参数 2", ".6f"), (5, "η·λ·w", ".6f")],
+      caption="一步更新中每个参数的下降量（参数 1 的梯度为 10，参数 2 的梯度为 0）")
 
 # %% [markdown]
 # 梯度为 0 的第二个参数在 Adam+L2 下一步就下降了整整 $\eta = 0.01$：分子和分母里都只有 $\lambda w$，
@@ -607,8 +654,9 @@ for name, make in {"Adam（无正则）": lambda p: torch.optim.Adam(p, lr=1e-3)
     h = fit(mlp, wd_train, wd_test, num_epochs=wd_epochs, optimizer=make(mlp.parameters()),
             progress=False)
     norm = torch.sqrt(sum((p.detach() ** 2).sum() for p in mlp.parameters())).item()
-    wd_results[name] = (h.train_loss[-1], h.test_acc[-1], norm)
-    print(f"{name:16s} 训练损失 {h.train_loss[-1]:.3f}  测试准确率 {h.test_acc[-1]:.3f}  权重范数 {norm:.1f}")
+    wd_results[name] = {"name": name, "loss": h.train_loss[-1], "acc": h.test_acc[-1], "norm": norm}
+table(wd_results.values(), [("name", "优化器"), ("loss", "训练损失", ".3f"), ("acc", "测试准确率", ".3f"),
+                            ("norm", "权重范数", ".1f")])
 
 # %% [markdown]
 # 结果见上面的输出（cpu 模式：2 万个训练样本、5 轮）。Adam + L2 在 λ = 0.05 时把权重范数从无正则的 20.0
@@ -618,31 +666,87 @@ for name, make in {"Adam（无正则）": lambda p: torch.optim.Adam(p, lr=1e-3)
 # 训练损失（0.385 对 0.382）和测试准确率（0.853 对 0.849）与无正则相近。注意这只是一个小子集上的短实验：它说明两者的**行为**不同，
 # 并不说明哪个 λ 最好——AdamW 的好处在于 λ 与学习率可以（近似）独立地调。
 #
-# ## 11. 推荐的工作流程
+# ### 带动量的 SGD：`weight_decay` 也不是解耦的
+#
+# `torch.optim.SGD(momentum=β, weight_decay=λ)` 同样是把 $\lambda\mathbf{w}$ **加进梯度**，然后这个和进入动量缓冲：
+#
+# $$\text{SGD + 动量 + L2：}\ \mathbf{b} \leftarrow \beta\mathbf{b} + (\mathbf{g} + \lambda\mathbf{w}),\quad
+# \mathbf{w} \leftarrow \mathbf{w} - \eta\,\mathbf{b};
+# \qquad \text{SGDW：}\ \mathbf{b} \leftarrow \beta\mathbf{b} + \mathbf{g},\quad
+# \mathbf{w} \leftarrow \mathbf{w} - \eta\,\mathbf{b} - \eta\lambda\mathbf{w}.$$
+#
+# 左边的衰减项和梯度一样被动量累积：它被放大约 $1/(1-\beta)$ 倍（$\beta=0.9$ 时约 10 倍），还带着“惯性”，
+# 前几步攒下的衰减会继续推着权重走。右边是 Loshchilov & Hutter 提出的解耦版本 SGDW：衰减不经过动量缓冲，
+# 每步恰好是 $\eta\lambda\mathbf{w}$。PyTorch 的 `SGD` 没有解耦选项，下面手动实现 SGDW（在 `step()` 之前把权重乘以
+# $1-\eta\lambda$），并让数据梯度为 0，只看衰减本身（$\eta=0.1$，$\beta=0.9$）：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def decay_only(lam, steps, decoupled, lr=0.1, beta=0.9):
+    """w_t of one weight whose data gradient is 0, so that only the weight decay acts."""
+    w = nn.Parameter(torch.ones(1, dtype=torch.float64))
+    opt = torch.optim.SGD([w], lr=lr, momentum=beta, weight_decay=0.0 if decoupled else lam)
+    ws = [1.0]
+    for _ in range(steps):
+        w.grad = torch.zeros_like(w)
+        if decoupled:                       # SGDW: w ← (1 − ηλ)w, outside the momentum buffer
+            with torch.no_grad():
+                w.mul_(1 - lr * lam)
+        opt.step()
+        ws.append(w.item())
+    return np.array(ws)
+
+
+decay_rows = []
+for lam, steps in ((5e-4, 1000), (0.1, 100)):
+    for decoupled in (False, True):
+        ws = decay_only(lam, steps, decoupled)
+        decay_rows.append({"lam": lam, "kind": "SGDW（解耦）" if decoupled else "SGD + 动量 + L2",
+                           "w_end": ws[-1], "per_step": 1 - abs(ws[-1] / ws[-101]) ** (1 / 100),
+                           "min": ws.min()})
+table(decay_rows, [("lam", "λ", "g"), ("kind", "写法"), ("w_end", "最后的 w", ".4f"),
+                   ("per_step", "最后 100 步 |w| 平均每步缩小的比例", ".2e"), ("min", "w 的最小值", ".4f")],
+      caption="从 w=1 出发、数据梯度为 0：λ=5e-4 走 1000 步，λ=0.1 走 100 步")
+
+# %%
+plotting.plot(np.arange(101), [decay_only(0.1, 100, False), decay_only(0.1, 100, True)],
+              xlabel="迭代步 t", ylabel="w", legend=["SGD + 动量 + L2", "SGDW（解耦）"],
+              fmts=("-", "--"), figsize=(5.6, 3.0), title="只有权重衰减时的 w（λ=0.1，η=0.1，β=0.9）");
+
+# %% [markdown]
+# 典型取值 λ = 5e-4 时，SGDW 每步恰好衰减 $\eta\lambda = 5\times10^{-5}$，耦合写法的稳态衰减却约为
+# $\eta\lambda/(1-\beta) = 5\times10^{-4}$，大了 10 倍（上表 5.02e-04 对 5.00e-05）。λ 很大时差别更明显：
+# λ = 0.1 的耦合写法像一个带动量的小球，衰减**冲过了 0**，w 变成负数（最小值 −0.1532）后再振荡回来；SGDW 则单调地按
+# $(1-\eta\lambda)^t$ 衰减。所以同一个名义 λ 在两种写法里含义不同：经典的 `SGD(momentum=0.9, weight_decay=5e-4)`
+# 是 L2 正则，5e-4 这类经验值正是针对这种耦合写法调出来的；换成 SGDW 时，λ 大约要乘以 $1/(1-\beta)$ 才能得到
+# 相近的衰减强度。
+
+# %% [markdown]
+# ## 1.11 推荐的工作流程
 #
 # 1. **范围测试**：一次短训练画出损失–学习率曲线，检查三段是否正常（顺便发现 bug），读出快速下降段；
 # 2. **选调度**：峰值学习率取下降段内（最陡处附近、或最低点的约 1/10；大胆一些可取到最低点略左），配合
 #    “线性预热 + 余弦退火”并**按批次**更新；
-# 3. **优化器**：Adam 类优化器用 **AdamW**（解耦权重衰减）；带动量的 SGD 直接用它的 `weight_decay`
-#    （没有自适应分母，L2 与权重衰减只差一个学习率因子）；
+# 3. **优化器**：Adam 类优化器用 **AdamW**（解耦权重衰减）；带动量的 SGD 可以直接用它的 `weight_decay`，
+#    但要知道那是经过动量缓冲的 L2 正则而不是解耦的权重衰减（见 1.10 节），λ 的经验值不能与 SGDW/AdamW 混用；
 # 4. **可选**：训练预算很紧时试试**单周期策略**（`OneCycleLR`），它把预热、退火和动量调度合在一起。
+
+# %% [markdown]
+# ## 1.12 实验：Fashion-MNIST 上的四种调度
 #
-# ## 12. 实验：Fashion-MNIST 上的四种调度
-#
-# 同一个小 BN 卷积网络、同样的轮数、同样的峰值学习率 0.05（来自第 8 节的范围测试；SGD，动量 0.9，
+# 同一个小 BN 卷积网络、同样的轮数、同样的峰值学习率 0.05（来自 1.8 节的范围测试；SGD，动量 0.9，
 # 权重衰减 5e-4），只改变学习率调度：
 #
 # - **恒定**：全程 0.05；
 # - **阶梯衰减**：`MultiStepLR`，在总轮数的 1/2 和 3/4 处（向下取整，至少为第 1 轮；实际的里程碑见输出）各乘 0.1，按轮更新；
 # - **预热 + 余弦**：`schedules.lambda_lr(..., cosine_with_warmup)`，预热半轮，按批次更新；
 # - **单周期**：`OneCycleLR(max_lr=0.05)`，按批次更新。注意它默认还会在 0.85～0.95 之间反向调节动量，
-#   而其他三种调度的动量固定为 0.9。
+#   而其他三种调度的动量固定为 0.9（见 1.9 节）。
 #
 # 四次训练使用相同的随机种子和相同的小批量顺序。
 
 # %%
 exp_epochs = env.pick(smoke=1, cpu=3, full=10)
-peak_lr = 0.05        # ≈ 第 8 节范围测试中平滑损失的最低点，略小
 target_acc = 0.89
 steps_per_epoch = len(train_iter)
 total = exp_epochs * steps_per_epoch
@@ -650,21 +754,21 @@ milestones = sorted({max(1, exp_epochs // 2), max(1, 3 * exp_epochs // 4)})
 print(f"{exp_epochs} 轮 × {steps_per_epoch} 批次 = {total} 步；阶梯衰减的里程碑（轮）：{milestones}")
 
 
-def make_setup(kind):
-    """A fresh model, its optimizer, the scheduler of `kind` and how often to step it."""
+def make_setup(kind, lr=peak_lr):
+    """A fresh model, its optimizer, the scheduler of `kind` (peak LR `lr`) and how often to step it."""
     env.set_seed(0)
     train_iter.generator.manual_seed(0)   # every run sees the same minibatch order
     model = small_bn_cnn()
-    opt = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, weight_decay=5e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     if kind == "恒定":
         return model, opt, None, "epoch"
     if kind == "阶梯衰减":
         return model, opt, S.MultiStepLR(opt, milestones=milestones, gamma=0.1), "epoch"
     if kind == "预热+余弦":
-        return model, opt, schedules.lambda_lr(opt, schedules.cosine_with_warmup, base_lr=peak_lr,
+        return model, opt, schedules.lambda_lr(opt, schedules.cosine_with_warmup, base_lr=lr,
                                                total_steps=total,
                                                warmup_steps=steps_per_epoch // 2), "batch"
-    return model, opt, S.OneCycleLR(opt, max_lr=peak_lr, total_steps=total), "batch"
+    return model, opt, S.OneCycleLR(opt, max_lr=lr, total_steps=total), "batch"
 
 
 histories = {}
@@ -672,11 +776,11 @@ for kind in ("恒定", "阶梯衰减", "预热+余弦", "单周期"):
     model, opt, sched, interval = make_setup(kind)
     histories[kind] = fit(model, train_iter, test_iter, num_epochs=exp_epochs, optimizer=opt,
                           scheduler=sched, scheduler_interval=interval, progress=False)
-    print(f"{demos.pad(kind, 10)}{histories[kind].summary()}")
+    print(f"{kind}：{histories[kind].summary()}")
 print(f"四次训练共用时 {sum(sum(h.seconds) for h in histories.values()):.0f} s")
 
 # %%
-print(demos.results_table(histories, target_acc))
+demos.results_table(histories, target_acc)
 
 # %%
 steps = np.arange(total)
@@ -696,7 +800,7 @@ demos.plot_schedule_comparison(lr_curves, histories, target_acc=target_acc);
 # - **最终精度**：两种“按批次退火到接近 0”的调度最高——单周期 0.9015，预热 + 余弦 0.9004；阶梯衰减 0.8921；
 #   恒定学习率最低（0.8793），3 轮内没有达到 89%。最终训练损失也是这两种调度最低（预热 + 余弦 0.241、单周期 0.250），
 #   其次是阶梯衰减 0.265 和恒定 0.280（见训练输出中的 loss）。
-# - **达到目标的轮次**：最早达到 89% 的反而是阶梯衰减（第 2 轮）。它在第 1 轮之后就把学习率降到 0.005，
+# - **达到目标的轮**：最早达到 89% 的反而是阶梯衰减（第 2 轮）。它在第 1 轮之后就把学习率降到 0.005，
 #   立刻得到了衰减带来的提升；而预热 + 余弦和单周期在第 2 轮时学习率仍然较高，测试准确率分别只有 0.8505
 #   （比它自己第 1 轮的 0.8652 还低）和 0.8777，直到第 3 轮学习率退火到接近 0 时才超过其他调度。
 #   可见“多快达到目标”和“最终能到多高”衡量的是不同的东西：余弦类调度的收益集中在训练末尾，所以它的总步数
@@ -707,14 +811,17 @@ demos.plot_schedule_comparison(lr_curves, histories, target_acc=target_acc);
 # 需要提醒的是，这只是一个种子上的短实验：单周期与预热 + 余弦之间 0.1 个百分点的差别很可能在不同随机种子之间的
 # 波动范围以内，不能据此断言哪一个更好（何况单周期还同时调节了动量）；换用更多轮数（`full` 模式为 10 轮）时
 # 各条曲线的相对位置也可能改变。
+
+# %% [markdown]
+# ## 常见误区
 #
-# ## 13. 常见误区
-#
-# 每个误区都用一段能运行的代码来反驳。
-#
+# 每个误区都用紧随其后的一段代码来反驳。
+
+# %% [markdown]
 # **误区 1：`StepLR` 每一轮都乘以 `gamma`。** 实际上它每 `step_size` 轮才乘一次：
 
 # %%
+# 误区 1
 # NBVAL_CHECK_OUTPUT
 lrs = schedules.record_lrs(lambda o: S.StepLR(o, step_size=3, gamma=0.5), 10, lr=1.0)
 print("StepLR(step_size=3, gamma=0.5):", lrs.tolist())
@@ -723,6 +830,7 @@ print("StepLR(step_size=3, gamma=0.5):", lrs.tolist())
 # **误区 2：`MultiStepLR` 过了第一个里程碑之后每轮都乘。** 实际上它只在每个里程碑处各乘**一次**：
 
 # %%
+# 误区 2
 # NBVAL_CHECK_OUTPUT
 lrs = schedules.record_lrs(lambda o: S.MultiStepLR(o, milestones=[2, 5], gamma=0.1), 8, lr=1.0)
 print("MultiStepLR(milestones=[2, 5], gamma=0.1):", [f"{v:g}" for v in lrs])
@@ -732,6 +840,7 @@ print("MultiStepLR(milestones=[2, 5], gamma=0.1):", [f"{v:g}" for v in lrs])
 # 调用一次这个函数——除以零；即使绕开 0，$\sin(e)/e$ 在 $e>\pi$ 后还会变成**负数**，负学习率意味着沿梯度**上升**：
 
 # %%
+# 误区 3
 # NBVAL_CHECK_OUTPUT
 p = nn.Parameter(torch.zeros(1))
 try:
@@ -746,6 +855,7 @@ print("改成 sin(e+1)/(e+1) 后的学习率:", [f"{v:.4f}" for v in lrs])
 # 跳过第一个学习率值，PyTorch 也会发出警告：
 
 # %%
+# 误区 4
 # NBVAL_CHECK_OUTPUT
 p = nn.Parameter(torch.zeros(1))
 opt = torch.optim.SGD([p], lr=0.1)
@@ -763,6 +873,7 @@ print("第一步实际使用的学习率:", opt.param_groups[0]["lr"], "（应�
 # **误区 5：`ReduceLROnPlateau` 和其他调度器一样调用 `step()`。** 它需要被监控的指标：
 
 # %%
+# 误区 5
 # NBVAL_CHECK_OUTPUT
 opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
 plateau = S.ReduceLROnPlateau(opt)
@@ -779,6 +890,7 @@ print("传入指标后正常，lr =", opt.param_groups[0]["lr"])
 # （下面的代码两种情况都能处理）。想查看学习率，请用 `scheduler.get_last_lr()` 或直接读 `optimizer.param_groups`：
 
 # %%
+# 误区 6
 opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -800,19 +912,149 @@ print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
 #   每步先 `optimizer.step()` 再 `scheduler.step()`，`ReduceLROnPlateau` 要传指标，`mode` 要与指标方向一致。
 # - 余弦退火按步（批次）计数最稳妥；预热 + 保持 + 余弦是一个纯函数，可以按批次包装成调度器。
 # - 学习率范围测试一次短训练就给出可用的学习率范围，也能暴露 bug；测试后必须恢复模型和优化器状态。
-# - 循环学习率、热重启（SGDR）与单周期策略都让学习率周期性地或先升后降地变化；Adam 应配合解耦权重衰减（AdamW）。
+# - 循环学习率、热重启（SGDR）与单周期策略都让学习率周期性地或先升后降地变化；`OneCycleLR` 默认还反向调度动量（0.95→0.85→0.95）。
+# - L2 正则只在不带动量的 SGD 上等于权重衰减：Adam 要用解耦权重衰减（AdamW）；带动量 SGD 的 `weight_decay` 经过动量缓冲，
+#   也不是解耦的（SGDW），同一个 λ 在两种写法里强度约差 $1/(1-\beta)$ 倍。
 # - 比较调度时要分清“多快达到目标”与“最终能到多高”；余弦类调度的 `total_steps` 必须等于真实的训练步数。
-#
+
+# %% [markdown]
 # ## 练习
 #
-# 1. 把第 1 节的衰减改为 $\eta_t = 0.1/\sqrt{t+1}$，与 $0.1/(1+0.05t)$ 比较最后 50 步的平均距离。为什么
-#    $\sum_t \eta_t = \infty$、$\sum_t \eta_t^2 < \infty$ 这两个条件都重要？
-# 2. 写出 `schedules.polynomial` 的公式，并用 `record_lrs` 验证它与 `torch.optim.lr_scheduler.PolynomialLR` 一致。
-# 3. 用 `CosineAnnealingWarmRestarts(T_0=1, T_mult=2)` 按批次训练第 12 节的模型 3 轮（提示：`T_0` 要换算成步数），
-#    与“预热 + 余弦”比较。
-# 4. 对第 12 节的模型用 Adam 做一次范围测试，比较它与 SGD 的建议学习率相差几个数量级。
-# 5. 把单周期策略的 `max_lr` 从 0.05 提高到 0.2、0.5，观察准确率如何变化；这与“超收敛”的说法一致吗？
+# 每道练习下面都有折叠的“提示与答案”；先自己试一试再展开。答案中的数字来自紧随其后的代码单元格。
+
+# %% [markdown]
+# **练习 1** 把 1.1 节的衰减改为 $\eta_t = 0.1/\sqrt{t+1}$，与 $0.1/(1+0.05t)$ 比较最后 50 步的平均距离。为什么
+# $\sum_t \eta_t = \infty$、$\sum_t \eta_t^2 < \infty$ 这两个条件都重要？
 #
+# <details><summary>提示与答案</summary>
+#
+# 提示：`sgd_linear_regression(lambda t: schedules.inverse_sqrt(t, base_lr=0.1))`；“平均距离”取 20 次运行、最后 50 步的均方根。
+#
+# 答案（见下一个单元格的输出）：$0.1/\sqrt{t+1}$ 最后 50 步的 RMS 距离为 0.0098，比 $0.1/(1+0.05t)$ 的 0.0083 略大：
+# 到第 1000 步它的学习率仍有 0.0032（后者为 0.0020），噪声球也就大一些。两个条件各管一件事：
+# $\sum_t \eta_t = \infty$ 保证总步长足够长，无论从多远的地方出发都能走到最优点附近（例如 $\eta_t = 0.1\cdot 0.9^t$
+# 的总和只有 1，离最优点远时半路就“走不动”了）；$\sum_t \eta_t^2 < \infty$ 保证噪声累积的方差有限，噪声球才能缩到 0。
+# $1/(1+0.05t)$ 两个条件都满足；$1/\sqrt{t+1}$ 满足前者，却不满足后者——$\sum_t 1/(t+1)$ 发散，只是增长得很慢
+# （前 1000 步 $\sum_t\eta_t^2$ 才 0.0749），所以它的噪声球收缩得更慢。
+#
+# </details>
+
+# %%
+# 练习 1
+tail_rms = {}
+for name, lr_at in {"0.1/√(t+1)": lambda t: schedules.inverse_sqrt(t, base_lr=0.1),
+                    "0.1/(1+0.05t)": lambda t: schedules.inverse_time(t, base_lr=0.1, decay_rate=0.05)}.items():
+    d = sgd_linear_regression(lr_at)
+    etas = np.array([lr_at(t) for t in range(1000)])
+    tail_rms[name] = {"name": name, "rms": np.sqrt((d[-50:] ** 2).mean()), "eta": etas[-1],
+                      "sum": etas.sum(), "sum2": (etas ** 2).sum()}
+table(tail_rms.values(), [("name", "学习率"), ("rms", "最后 50 步的 RMS 距离", ".4f"),
+                          ("eta", "第 1000 步的 η", ".4f"), ("sum", "前 1000 步 Σηt", ".2f"),
+                          ("sum2", "前 1000 步 Σηt²", ".4f")])
+
+# %% [markdown]
+# **练习 2** 写出 `schedules.polynomial` 的公式，并用 `record_lrs` 验证它与 `torch.optim.lr_scheduler.PolynomialLR` 一致。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：`PolynomialLR(opt, total_iters=T, power=p)`；也看看 $t > T$ 之后的值。
+#
+# 答案：$\alpha_t = (\alpha_0 - \alpha_{\text{end}})\,(1 - \min(t, T)/T)^{p} + \alpha_{\text{end}}$，$t \ge T$ 之后停在
+# $\alpha_{\text{end}}$。`PolynomialLR` 没有 $\alpha_{\text{end}}$ 参数，相当于 $\alpha_{\text{end}} = 0$。下一个单元格对
+# $p = 1, 2$ 各比较 120 步（$T = 100$），最大差都在 $10^{-17}$ 量级（浮点舍入），两者一致。
+#
+# </details>
+
+# %%
+# 练习 2
+# NBVAL_CHECK_OUTPUT
+for power in (1.0, 2.0):
+    theirs = schedules.record_lrs(lambda o: S.PolynomialLR(o, total_iters=100, power=power), 120)
+    ours = schedules.polynomial(np.arange(120), base_lr=0.1, total_steps=100, power=power)
+    print(f"power={power:g}: 最大差 {np.abs(theirs - ours).max():.1e}，第 50 步 {ours[50]:.4f}，"
+          f"第 110 步 {ours[110]:.4f}")
+
+# %% [markdown]
+# **练习 3** 用 `CosineAnnealingWarmRestarts(T_0=1, T_mult=2)` 按批次训练 1.12 节的模型 3 轮（提示：`T_0` 要换算成步数），
+# 与“预热 + 余弦”比较。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：按批次调用 `scheduler.step()` 时，`T_0` 的单位是批次，所以“1 轮”是 `T_0=steps_per_epoch`；`T_mult=2` 时周期为
+# 1 轮、2 轮，3 轮训练恰好在第二个周期的末尾结束，学习率退火到接近 0。
+#
+# 答案（见下一个单元格的输出）：SGDR 在第 1 轮末就把学习率退火到接近 0，所以前两轮的测试准确率（0.8774、0.8823）都高于
+# 预热 + 余弦（0.8652、0.8505）；第 2 轮开始时学习率重启回 0.05，第 3 轮末再次退火，最终为 0.8970，比预热 + 余弦的 0.9004
+# 略低，差别在单个种子的波动范围内。SGDR 的好处是每个周期末都有一个“退火好的”模型可用（可以保存下来做快照集成）；
+# 只看最终精度时，一个与训练长度相符的余弦周期已经足够。
+#
+# </details>
+
+# %%
+# 练习 3
+model, opt, _, _ = make_setup("恒定")      # fresh model, same seed and minibatch order
+sgdr = S.CosineAnnealingWarmRestarts(opt, T_0=steps_per_epoch, T_mult=2)
+ex3 = {"SGDR（T_0=1 轮，T_mult=2）": fit(model, train_iter, test_iter, num_epochs=exp_epochs,
+                                         optimizer=opt, scheduler=sgdr, scheduler_interval="batch",
+                                         progress=False),
+       "预热+余弦（1.12 节）": histories["预热+余弦"]}
+demos.results_table(ex3, target_acc)
+
+# %% [markdown]
+# **练习 4** 对 1.12 节的模型用 Adam 做一次范围测试，比较它与 SGD 的建议学习率相差几个数量级。
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：换成 `torch.optim.Adam(net.parameters())`，其余参数与 1.8 节相同；比较“最陡处”和“平滑损失最低点”两种读数。
+#
+# 答案（见下一个单元格的输出）：Adam 的最陡处约 0.00081、平滑损失最低点约 0.02，SGD（动量 0.9）分别约 0.0015 和 0.057。
+# 按最低点算，两者只差约 0.46 个数量级（约 3 倍），不到一个数量级；Adam 的最陡处则正好落在它的默认学习率 $10^{-3}$ 附近。
+# 常说的“Adam 用 $10^{-3}$、SGD 用 0.1”相差两个数量级，只是粗略的经验；对这个带 BN 的小网络，范围测试给出的差距要小得多——
+# 这正是要为每个模型和优化器单独做一次范围测试的原因。
+#
+# </details>
+
+# %%
+# 练习 4
+env.set_seed(0)
+train_iter.generator.manual_seed(0)
+net = small_bn_cnn()
+rt_rows = [{"opt": "SGD（动量 0.9，1.8 节）", "steep": steepest, "min": lr_min}]
+lrs_adam, losses_adam = range_test.lr_range_test(
+    net, nn.CrossEntropyLoss(), torch.optim.Adam(net.parameters()), train_iter, start_lr=1e-7,
+    end_lr=10, num_iter=env.pick(smoke=40, cpu=300, full=300))
+rt_rows.append({"opt": "Adam", "steep": range_test.suggest_lr(lrs_adam, losses_adam),
+                "min": range_test.range_test_regions(lrs_adam, losses_adam)[1]})
+for row in rt_rows:
+    row["log_ratio"] = math.log10(rt_rows[0]["min"] / row["min"])
+table(rt_rows, [("opt", "优化器"), ("steep", "最陡处", ".2g"), ("min", "平滑损失最低点", ".2g"),
+                ("log_ratio", "最低点比 SGD 小几个数量级", ".2f")])
+
+# %% [markdown]
+# **练习 5** 把单周期策略的 `max_lr` 从 0.05 提高到 0.2、0.5，观察准确率如何变化；这与“超收敛”的说法一致吗？
+#
+# <details><summary>提示与答案</summary>
+#
+# 提示：`make_setup("单周期", lr=0.2)` 给出同一初始化与批次顺序下的模型、优化器和 `OneCycleLR`。
+#
+# 答案（见下一个单元格的输出）：3 轮后的测试准确率为 0.9015（`max_lr=0.05`）、0.9007（0.2）和 0.8933（0.5）：
+# 把峰值提高到 4 倍几乎不影响最终精度，提高到 10 倍才明显变差，而且前两轮的准确率也更低（0.8345、0.8569）。
+# 单周期策略确实让很大的峰值学习率也能稳定训练（0.5 远高于 1.8 节范围测试中平滑损失的最低点），这与 Smith 的观察一致；
+# 但在这个小网络和 3 轮的预算下，更大的学习率并没有带来更快或更好的收敛。“超收敛”是在特定模型与数据（例如 CIFAR-10 上的
+# ResNet）上观察到的现象，并不保证处处出现，也不能从一个种子的短实验里下结论。
+#
+# </details>
+
+# %%
+# 练习 5
+ex5 = {"max_lr=0.05（1.12 节）": histories["单周期"]}
+for max_lr in (0.2, 0.5):
+    model, opt, sched, interval = make_setup("单周期", lr=max_lr)
+    ex5[f"max_lr={max_lr:g}"] = fit(model, train_iter, test_iter, num_epochs=exp_epochs, optimizer=opt,
+                                     scheduler=sched, scheduler_interval=interval, progress=False)
+demos.results_table(ex5, target_acc)
+
+# %% [markdown]
 # ## 参考文献
 #
 # - Smith, L. N. (2017). Cyclical learning rates for training neural networks. *WACV*（arXiv:1506.01186, 2015）.
@@ -823,5 +1065,5 @@ print("推荐写法：", S.StepLR(opt, step_size=1).get_last_lr())
 # - Vaswani, A. et al. (2017). Attention is all you need. *NeurIPS*（预热 + $1/\sqrt{t}$ 的学习率公式）.
 # - Robbins, H., & Monro, S. (1951). A stochastic approximation method. *The Annals of Mathematical Statistics*, 22(3), 400–407.
 # - Goyal, P. et al. (2017). Accurate, large minibatch SGD: Training ImageNet in 1 hour. arXiv:1706.02677（线性预热）.
-# - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*（《动手学深度学习》）, 第 12.11 节 学习率调度器.
+# - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*（《动手学深度学习》）, 第 11.11 节 学习率调度器.
 # - PyTorch 文档：`torch.optim.lr_scheduler`，https://pytorch.org/docs/stable/optim.html
