@@ -388,6 +388,13 @@ def test_analyse_puts_imports_first_and_keeps_the_last_definition():
     assert seen.statements[-1].endswith("K + 1") and seen.duplicates(["f", "R"]) == {"f": [4, 7]}
     assert seen.unseen_globals("f") == {"K": (2, "K = float('4')")}
     assert seen.notes == ["第 8 个单元有语法错误（第 1 行），已跳过该单元"]
+    # IPython syntax that Jupyter accepts must not make the grader skip the answer's cell
+    for extra in ("torch.linalg.solve?", "files = !ls", "%timeit g()", "??g", "env = %env"):
+        kept = analyse([(1, f"def g():\n    return 1\n{extra}"), (2, "%%time\ndef h():\n    return 2")])
+        assert not kept.notes and {"g", "h"} <= kept.bound and len(kept.statements) == 2, extra
+    lam = analyse([(1, "as_t = lambda x: torch.as_tensor(x)\nbad = lambda x=print(1): x\n"
+                        "def g(x):\n    return as_t(x) + bad(x)")])
+    assert lam.statements[0].startswith("as_t = lambda") and set(lam.unseen_globals("g")) == {"bad"}
     later = analyse([(3, "M = int(1e4)  # 步数上限\ndef g():\n    return M")])
     assert later.unseen_globals("g") == {"M": (3, "M = int(1e4)")}  # as written, not int(10000.0)
     ns = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .harness import KEEP_NODES, definitions
+from .harness import KEEP_NODES, definitions, plain_python
 
 IMPORTS = (ast.Import, ast.ImportFrom)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -65,7 +65,7 @@ def analyse(cells) -> Seen:
     for number, src in cells:
         try:
             kept = definitions(src)
-            plain = _magic_free(src)
+            plain = plain_python(src)
             tree = ast.parse(plain)
         except SyntaxError as exc:
             seen.notes.append(f"第 {number} 个单元有语法错误（第 {exc.lineno} 行），已跳过该单元")
@@ -94,11 +94,6 @@ def analyse(cells) -> Seen:
     seen.statements = [t for _, t in imports] + [
         t for i, (node, t) in enumerate(others) if not isinstance(node, DEFS) or last[node.name] == i]
     return seen
-
-
-def _magic_free(code: str) -> str:
-    return "\n".join(ln[: len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!"))
-                     else ln for ln in code.splitlines())
 
 
 def _bound_names(node) -> set[str]:

@@ -108,22 +108,58 @@ def run_case(case: Case, fn) -> dict:
 KEEP_NODES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
+_RUNS_CODE = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.ListComp,
+              ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _call_free(node) -> bool:
-    return not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr,
-                                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
-                   for n in ast.walk(node))
+    """True when executing ``node`` calls nothing (a lambda's body runs later, like a def's)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, _RUNS_CODE):
+            return False
+        if isinstance(n, ast.Lambda):  # only its default values are evaluated now
+            todo += n.args.defaults + [d for d in n.args.kw_defaults if d is not None]
+            continue
+        todo += ast.iter_child_nodes(n)
+    return True
+
+
+def plain_python(code: str) -> str:
+    """A code cell as plain Python, line for line: what Jupyter runs, minus IPython syntax.
+
+    Magic (``%...``, ``%%time`` …) and shell (``!...``) lines become ``pass`` (a cell magic's body
+    stays code, as ``%%time`` runs it); help (``obj?``) and captured output (``x = !ls``,
+    ``y = %env``) become ``get_ipython()`` calls, as IPython itself rewrites them, so the rest of
+    the cell still counts instead of failing to parse.
+    """
+    lines = [(ln[: len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!"))
+              else ln) for ln in code.splitlines()]
+    text = "\n".join(lines)
+    try:
+        ast.parse(text)
+        return text
+    except SyntaxError:
+        pass
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        rewritten = TransformerManager().transform_cell(text)
+        ast.parse(rewritten)
+        return rewritten
+    except Exception:  # noqa: BLE001 - no IPython, or not IPython syntax either: report as is
+        return text
 
 
 def definitions(code: str) -> list[str]:
     """Top-level imports, ``def``/``class`` and call-free assignments of one code cell.
 
-    IPython magics (``%...``) and shell lines (``!...``) are dropped first. Everything else
-    (calls, loops, prints, experiments) is ignored, so grading never runs a learner's training
-    loop. Raises ``SyntaxError`` when the cell does not parse.
+    IPython syntax is removed first (:func:`plain_python`). Everything else (calls, loops,
+    prints, experiments) is ignored, so grading never runs a learner's training loop. Raises
+    ``SyntaxError`` when the cell does not parse.
     """
-    lines = [(ln[: len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!"))
-              else ln) for ln in code.splitlines()]
-    tree = ast.parse("\n".join(lines))
+    tree = ast.parse(plain_python(code))
     keep = []
     for node in tree.body:
         if isinstance(node, KEEP_NODES) or (
