@@ -108,6 +108,7 @@ def test_outputs_csv_feedback_and_log(corpus_run):
     assert "尚未实现" in stub and "⚠️" not in stub  # zero, but without errors
     loop = (out / "feedback" / "infinite_loop_in_q2.md").read_text(encoding="utf-8")
     assert "超时" in loop
+    assert bad["infinite_loop_in_q2.ipynb"].startswith("q2：超时")  # visible in grades.csv too
     huge = (out / "feedback" / "huge_output_in_q1.md").read_text(encoding="utf-8")
     assert huge.count("输出过多") == 1 and "Errno" not in huge and "OSError" not in huge
     corrupt = (out / "feedback" / "corrupt_json.md").read_text(encoding="utf-8")

@@ -36,9 +36,9 @@ def unusual(sub: dict) -> list[str]:
     """Chinese reasons why a submission is not a normal one (empty when it is): unreadable,
     wrong assignment, a question that timed out or crashed, ..."""
     why = [] if sub["status"] == NORMAL else [sub["status"]]
-    if sub.get("graded", True):
-        why += [f"{qid}：{q['status']}" for qid, q in sub["questions"].items()
-                if q["status"] != DONE]
+    if sub.get("graded", True):  # the status names such questions already (older outputs did not)
+        why += [x for x in (f"{qid}：{q['status']}" for qid, q in sub["questions"].items()
+                            if q["status"] != DONE) if x not in sub["status"]]
     return why
 
 

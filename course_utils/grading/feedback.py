@@ -178,8 +178,11 @@ def learner_result(a, expected, sub, reply, notes, seconds, root: Path) -> dict:
     except ValueError:
         rel = str(sub.path)
     total = round(sum(r["score"] for r in questions.values()), 2)
+    # a question that timed out or crashed shows in grades.csv too, not only in report.html
+    trouble = [f"{qid}：{r['status']}" for qid, r in questions.items()
+               if sub.seen is not None and r["status"] != "完成"]
     return {"learner": sub.learner, "submission": rel, "total": total, "max": a.max_points,
-            "status": "；".join(notes) or "正常", "flags": flags, "notes": notes,
+            "status": "；".join(notes + trouble) or "正常", "flags": flags, "notes": notes,
             "graded": sub.seen is not None, "seconds": round(seconds, 2), "questions": questions}
 
 
