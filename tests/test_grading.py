@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -168,6 +169,11 @@ def test_marker_errors_are_reported_in_chinese(tmp_path):
     bad = _write_nb(tmp_path / "01_bad.ipynb", [("code", "### QUESTION q1 function=f\ndef f(): pass")])
     with pytest.raises(MarkerError, match="第 1 个单元.*points="):  # cells count from 1
         load_assignment(bad)
+    for opts, needle in (("function=f points=abc", "points= 必须是正数"), ("function=f points=-1", "'-1'"),
+                         ("function=f() points=2", "function= 必须是函数名")):
+        bad = _write_nb(tmp_path / "04_bad.ipynb", [("markdown", "# t"), ("code", f"### QUESTION q1 {opts}")])
+        with pytest.raises(MarkerError, match=f"第 2 个单元.*{re.escape(needle)}"):
+            load_assignment(bad)
     bad = _write_nb(tmp_path / "02_bad.ipynb", [("code", "### HIDDEN TESTS q1\n")])
     with pytest.raises(MarkerError, match="未定义的题目"):
         load_assignment(bad)

@@ -19,6 +19,7 @@ Markers (the first line of a code cell, or lines inside it):
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,19 @@ _FILE = re.compile(r"^(\d\d)_([a-z0-9_]+)\.ipynb$")
 
 class MarkerError(ValueError):
     """A malformed instructor source (message in Chinese, names the file and cell)."""
+
+
+def _points(opts: dict, where: str) -> float:
+    """``points=`` of a QUESTION marker: a positive number; ``function=`` a Python name."""
+    try:
+        points = float(opts["points"])
+    except ValueError:
+        points = float("nan")
+    if not (points > 0 and math.isfinite(points)):
+        raise MarkerError(f"{where}：QUESTION 标记的 points= 必须是正数，收到 {opts['points']!r}")
+    if not opts["function"].isidentifier():
+        raise MarkerError(f"{where}：QUESTION 标记的 function= 必须是函数名，收到 {opts['function']!r}")
+    return points
 
 
 @dataclass
@@ -111,10 +125,10 @@ def load_assignment(path) -> Assignment:
             if "function" not in opts or "points" not in opts or qid in questions:
                 raise MarkerError(f"{path.name} 第 {i + 1} 个单元：QUESTION 标记需要唯一的题号以及 "
                                   "function= 和 points=")
-            questions[qid] = Question(qid, opts["function"], float(opts["points"]))
+            questions[qid] = Question(qid, opts["function"], _points(opts, f"{path.name} 第 {i + 1} 个单元"))
         elif kind in ("public", "hidden"):
             if qid not in questions:
-                raise MarkerError(f"{path.name} 第 {i + 1} 个单元：{kind} 测试引用了未定义的题目 {qid}"
+                raise MarkerError(f"{path.name} 第 {i + 1} 个单元：{kind.upper()} TESTS 引用了未定义的题目 {qid}"
                                   "（QUESTION 单元必须在测试之前）")
             getattr(questions[qid], kind).append(src)
         if cell.get("cell_type") == "code":
