@@ -157,6 +157,17 @@ def _tampered(src: Path, dest: Path, **change) -> Path:
     return dest
 
 
+def test_merge_runs_without_pytorch(runs, tmp_path):
+    """The GitHub Actions merge job installs the package with --no-deps: no torch, no IPython."""
+    code = ("import sys\nfor m in ('torch', 'matplotlib', 'IPython', 'ipywidgets'):\n    sys.modules[m] = None\n"
+            "from course_utils.grading.__main__ import main\nsys.exit(main(sys.argv[1:]))")
+    res = subprocess.run([sys.executable, "-c", code, "merge", *map(str, runs["shards"]),
+                          "--out", str(tmp_path / "m")], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "m" / "grades.csv").read_bytes() == (runs["merged"] / "grades.csv").read_bytes()
+
+
 def test_merge_refuses_missing_doubled_and_foreign_shards(runs, capsys, tmp_path):
     s1, s2, s3, s4 = runs["shards"]
     out = tmp_path / "out"

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     s.add_argument("--timeout", type=float, default=20.0, help="每道题的墙钟时间上限（秒，默认 20）")
     s.add_argument("--memory-mb", type=int, default=1024, help="每道题额外可用内存（MB，默认 1024）")
     args = p.parse_args(argv)
-    root = _root()
+    root = Path.cwd() if args.cmd == "merge" else _root()  # merge runs without PyTorch
     if args.cmd == "release":
         from .build import release
         from .source import MarkerError
