@@ -437,7 +437,7 @@ def test_find_submissions_recurses_and_lists_every_skipped_path(tmp_path):
     subs = tmp_path / "subs"
     for rel in ("2024001/作业1/hw.ipynb", "2024002/HW.IPYNB", "2024003.ipynb", "notes.txt",
                 ".ipynb_checkpoints/x-checkpoint.ipynb", "2024004/a.ipynb", "2024004/b.ipynb",
-                "2024005/readme.md", ".hidden.ipynb"):
+                "2024005/readme.md", ".hidden.ipynb", "2024007/hw.ZIP"):
         (subs / rel).parent.mkdir(parents=True, exist_ok=True)
         (subs / rel).write_text("{}", encoding="utf-8")
     (subs / "link.ipynb").symlink_to(subs / "2024003.ipynb")
@@ -447,7 +447,8 @@ def test_find_submissions_recurses_and_lists_every_skipped_path(tmp_path):
         ("2024001", "2024001/作业1/hw.ipynb"), ("2024002", "2024002/HW.IPYNB"), ("2024003", "2024003.ipynb")]
     reasons = {p.relative_to(subs).as_posix(): why for p, why in skipped}
     assert set(reasons) == {".hidden.ipynb", ".ipynb_checkpoints", "2024004/a.ipynb", "2024004/b.ipynb",
-                            "2024005/readme.md", "2024006", "link.ipynb", "notes.txt"}
+                            "2024005/readme.md", "2024006", "link.ipynb", "notes.txt", "2024007/hw.ZIP"}
+    assert "压缩包：请先解压" in reasons["2024007/hw.ZIP"] and "压缩包" not in reasons["notes.txt"]
     assert "空目录" in reasons["2024006"]
     assert "检查点" in reasons[".ipynb_checkpoints"] and "2 份笔记本" in reasons["2024004/a.ipynb"]
     assert "符号链接" in reasons["link.ipynb"] and "不是 .ipynb" in reasons["notes.txt"]

@@ -47,7 +47,7 @@ def find_submissions(path, exclude=()) -> tuple[list[tuple[str, Path]], list[tup
         if is_notebook_name(path.name):
             found.append((_stem(path.name), path))
         else:
-            skipped.append((path, "不是 .ipynb 笔记本"))
+            skipped.append((path, _not_notebook(path.name)))
         return found, skipped
     excluded = {os.path.realpath(p) for p in exclude}
     _walk(path, path, excluded, found, skipped)
@@ -64,6 +64,15 @@ def find_submissions(path, exclude=()) -> tuple[list[tuple[str, Path]], list[tup
             skipped.append((p, f"学生 {learner} 有 {len(paths)} 份笔记本（{names}），无法确定评哪一份："
                                "请只保留一份后重新评分"))
     return unique, sorted(skipped, key=lambda s: str(s[0]))
+
+
+ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar")
+
+
+def _not_notebook(name: str) -> str:
+    if name.lower().endswith(ARCHIVES):
+        return "不是 .ipynb 笔记本（是压缩包：请先解压，笔记本放在同一名学生的目录中再重新评分）"
+    return "不是 .ipynb 笔记本"
 
 
 def _stem(name: str) -> str:
@@ -93,7 +102,7 @@ def _walk(root: Path, folder: Path, excluded, found, skipped) -> None:
         elif not entry.is_file():
             skipped.append((p, "不是普通文件"))
         elif not is_notebook_name(entry.name):
-            skipped.append((p, "不是 .ipynb 笔记本"))
+            skipped.append((p, _not_notebook(entry.name)))
         else:
             rel = p.relative_to(root)
             learner = rel.parts[0] if len(rel.parts) > 1 else _stem(entry.name)
