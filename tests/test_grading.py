@@ -374,6 +374,10 @@ def test_hidden_failures_never_show_the_message_or_values():
     forged = {"ok": False, "kind": "notimpl", "error": "31337 secret", "type": "X31337", "line": ""}
     text = score_question(q, [spec], {"cases": {"0": forged}}, code)["cases"][0]["feedback"]
     assert "31337" not in text and "尚未实现" in text
+    torch_error = {"ok": False, "kind": "error", "error": "x", "type": "_LinAlgError",
+                   "line": "raise ValueError(repr(args))"}
+    text = score_question(q, [spec], {"cases": {"0": torch_error}}, code)["cases"][0]["feedback"]
+    assert text.startswith("抛出 _LinAlgError，出错的是你的代码行")  # torch.linalg's own error, named
     value_rec = {"ok": True, "value": [[1.0, 2.0, 3.0]]}
     text = score_question(q, [spec], {"cases": {"0": value_rec}})["cases"][0]["feedback"]
     assert text == "形状不符：期望形状 (2,)，实际形状 (1, 3)"

@@ -28,7 +28,8 @@ HIDDEN_KINDS = {"notimpl": "尚未实现（NotImplementedError）：请在 “# 
                 "convert": "返回值无法转换成数字或数组（请返回 float、list、numpy 数组或 torch 张量，"
                            "不要返回过大或嵌套过深的结果）"}
 KNOWN_ERRORS = frozenset({n for n, v in vars(builtins).items()
-                          if isinstance(v, type) and issubclass(v, BaseException)} | {"LinAlgError"})
+                          if isinstance(v, type) and issubclass(v, BaseException)}
+                         | {"LinAlgError", "_LinAlgError"})  # torch.linalg raises _LinAlgError
 
 
 def score_question(question, records, reply, statements=()) -> dict:
