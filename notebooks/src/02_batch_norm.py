@@ -35,14 +35,15 @@ import inspect
 
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 from torch import nn
 
-from course_utils import plotting
-from course_utils.demos import ch2_batch_norm as demos
+from course_utils import models, plotting
 from course_utils.data import fashion_mnist_arrays, load_fashion_mnist
-from course_utils.models import BatchNorm, lenet
-from course_utils.models import batch_norm as cu_batch_norm  # 课程包版本；下面会内联写一份同名函数
+from course_utils.demos import ch2_batch_norm as demos
+from course_utils.models import lenet
 from course_utils.models.batchnorm import BatchNormFunction, batch_norm_backward
+from course_utils.tables import table
 from course_utils.train import evaluate, fit
 from course_utils.widgets import int_slider, interactive, log_slider
 
@@ -53,7 +54,7 @@ from course_utils.widgets import int_slider, interactive, log_slider
 #
 # ### 激活函数
 #
-# **激活函数**（activation function）给网络带来非线性。sigmoid $\sigma(x)=1/(1+e^{-x})$ 曾是默认选择，但它的导数 $\sigma'(x)=\sigma(x)(1-\sigma(x))$ 最大只有 $0.25$，而且当 $|x|$ 较大时几乎为零——这叫**饱和**（saturation）。反向传播时每经过一个 sigmoid 层，梯度除了乘上权重，还要乘上一个不超过 0.25 的导数因子，层数一多梯度就越来越小，这就是**梯度消失**（vanishing gradient）。tanh 的导数最大为 1，但同样会饱和。ReLU（rectified linear unit）$\max(0,x)$ 在正半轴导数恒为 1，计算也最便宜，是今天的默认选择；LeakyReLU 给负半轴一个小斜率，避免神经元“死亡”；GELU 是 Transformer 中常用的平滑版本。下图左边是函数 $\phi(x)$，右边是用自动微分算出的导数 $\phi'(x)$。
+# **激活函数**（activation function）给网络带来非线性。sigmoid $\sigma(x)=1/(1+e^{-x})$ 曾是默认选择，但它的导数 $\sigma'(x)=\sigma(x)(1-\sigma(x))$ 最大只有 $0.25$，而且当 $|x|$ 较大时几乎为零——这叫**饱和**（saturation）。反向传播时每经过一个 sigmoid 层，梯度除了乘上权重，还要乘上一个不超过 0.25 的导数因子，层数一多梯度就越来越小，这就是**梯度消失**（vanishing gradient）。tanh 的导数最大为 1，但同样会饱和。ReLU（rectified linear unit）$\max(0,x)$ 在正半轴导数恒为 1，计算也最便宜，是今天的默认选择；LeakyReLU 给负半轴一个小斜率，避免神经元“死亡”；GELU 是 Transformer 中常用的平滑版本。下图左边是函数 $\phi(x)$，右边是用自动微分算出的导数 $\phi'(x)$。注意 $x>0$ 时 ReLU 与 LeakyReLU 完全相同，左图中两条线重合，右图中两者的导数都恒为 1，红线（LeakyReLU）盖住了绿线（ReLU）；它们只在负半轴上分开（导数 0 与 0.1）。
 
 # %%
 fig = demos.plot_activations()
@@ -77,37 +78,43 @@ print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标�
 # %% [markdown]
 # ### 权重初始化
 #
-# **权重初始化**（weight initialization）决定了训练起点处各层信号的尺度。设某层 $h = \phi(Wx)$，输入有 $n_{\text{in}}$ 个分量、均值为零且方差为 $v$，权重独立同分布、方差为 $s^2$。则每个输出分量（激活前）的方差为 $n_{\text{in}}\, s^2\, v$。要让信号逐层传播时方差既不爆炸也不消失，需要 $n_{\text{in}} s^2 \approx 1$：
+# **权重初始化**（weight initialization）决定了训练起点处各层信号的尺度。设某层的预激活值为 $z_j = \sum_{i=1}^{n_{\text{in}}} w_{ji} x_i$，激活值为 $h_j = \phi(z_j)$；权重独立同分布、均值为零、方差为 $s^2$，且与输入 $x$ 独立。因为 $\mathbb E[w_{ji}]=0$，每一项的方差是 $\mathbb E[w_{ji}^2 x_i^2] = s^2\,\mathbb E[x_i^2]$，所以
+# $$\operatorname{Var}[z_j] = n_{\text{in}}\, s^2\, \mathbb E[x^2].$$
+# 注意这里出现的是输入的**二阶矩** $\mathbb E[x^2]$，而不是方差 $\operatorname{Var}[x]$；两者只在输入均值为零时相等。要让信号逐层传播时既不爆炸也不消失，需要 $n_{\text{in}} s^2\,\mathbb E[x^2] \approx \operatorname{Var}[z]$（上一层的预激活方差）：
 #
-# * **Xavier/Glorot 初始化**兼顾前向与反向，取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$，适合 tanh、sigmoid 这类在零点附近近似线性的激活；
-# * **He/Kaiming 初始化**考虑到 ReLU 把一半的值置零、方差减半，取 $s^2 = \dfrac{2}{n_{\text{in}}}$。
+# * **Xavier/Glorot 初始化**针对 tanh、sigmoid 这类在零点附近近似线性的激活：此时 $h\approx z$、均值近似为零，$\mathbb E[h^2]\approx\operatorname{Var}[z]$，条件变成 $n_{\text{in}} s^2\approx 1$；再兼顾反向传播（要求 $n_{\text{out}} s^2\approx 1$），折中取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$。
+# * **He/Kaiming 初始化**针对 ReLU。ReLU 的输出非负、均值不为零，必须用二阶矩：若 $z$ 关于零对称、方差为 $v$，则 $h=\max(0,z)$ 有一半概率为 0，另一半与 $z$ 同分布，于是 $\mathbb E[h^2] = \tfrac12\mathbb E[z^2] = v/2$。代入上式得 $\operatorname{Var}[z_{\text{下一层}}] = n_{\text{in}} s^2\, v/2$，要它等于 $v$ 就取 $s^2 = \dfrac{2}{n_{\text{in}}}$。（ReLU 输出的**方差**比 $v/2$ 还小：对高斯的 $z$，$\operatorname{Var}[h] = \tfrac v2 - \tfrac{v}{2\pi}\approx 0.34\,v$；逐层保持不变的是二阶矩，不是方差。）
 #
-# 下面把一批标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
+# 下面把一批经过标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
 
 # %%
 fig = demos.plot_init_statistics()
 
 # %% [markdown]
-# 逐层数字更直观。`saturated` 对 tanh 是 $|h|>0.99$（导数小于 0.02）的比例，对 ReLU 是输出恰为 0 的比例：
+# 逐层数字更直观。表中“饱和比例”对 tanh 是第 8 层 $|h|>0.99$（导数小于 0.02）的比例，对 ReLU 是第 8 层输出恰为 0 的比例；最后一列是第 8 层激活值的二阶矩 $\mathbb E[h^2]$：
 
 # %%
 # NBVAL_CHECK_OUTPUT
+rows = []
 for act in ("tanh", "relu"):
-    print(f"— {act} 网络：第 1 / 4 / 8 层激活值的标准差，以及第 8 层的 saturated 比例")
     for init in demos.INITS:
         s = demos.init_statistics(init, activation=act)
-        stds = "  ".join(f"{s['std'][i]:9.2e}" for i in (0, 3, 7))
-        print(f"  {init:7s} {stds}   saturated {s['saturated'][7]:.2f}")
+        rows.append({"act": act, "init": init, "std1": s["std"][0], "std4": s["std"][3],
+                     "std8": s["std"][7], "sat": s["saturated"][7], "m2": s["second_moment"][7]})
+table(rows, [("act", "激活函数"), ("init", "初始化"), ("std1", "第 1 层标准差", ".2e"),
+             ("std4", "第 4 层标准差", ".2e"), ("std8", "第 8 层标准差", ".2e"),
+             ("sat", "第 8 层饱和比例", ".2f"), ("m2", "第 8 层 E[h²]", ".2e")])
 
 # %% [markdown]
-# 小随机数让信号逐层缩小，到第 8 层标准差只剩 $10^{-7}$ 到 $10^{-8}$ 量级（反向传播的梯度同样会消失）；方差为 1 的初始化让 tanh 网络第 8 层 86% 的单元饱和（导数几乎为零），让 ReLU 网络的激活值指数级爆炸（第 8 层标准差约 $2\times10^{8}$）；Xavier 在 tanh 网络中只让尺度缓慢下降（第 1 层 0.63，第 8 层 0.26），但在 ReLU 网络里每层大约缩小一半方差，第 8 层只剩 0.05；He 初始化正是为 ReLU 设计的，标准差逐层保持在 0.8 左右。ReLU 网络中无论哪种初始化都恰好有一半输出为 0——这是 ReLU 作用在零均值对称输入上的必然结果，与初始化无关，所以对 ReLU 来说真正要看的是标准差。
+# 小随机数让信号逐层缩小，到第 8 层标准差只剩 $10^{-7}$ 到 $10^{-8}$ 量级（反向传播的梯度同样会消失）；方差为 1 的初始化让 tanh 网络第 8 层 86% 的单元饱和（导数几乎为零），让 ReLU 网络的激活值指数级爆炸（第 8 层标准差约 $2\times10^{8}$）；Xavier 在 tanh 网络中只让尺度缓慢下降（第 1 层 0.63，第 8 层 0.26），但在 ReLU 网络里每层都让二阶矩减半，8 层之后 $\mathbb E[h^2]$ 只剩 $3.6\times10^{-3}$（约为 $2^{-8}\approx3.9\times10^{-3}$），标准差只剩 0.05；He 初始化正是为 ReLU 设计的：第 8 层的二阶矩仍为 0.93，标准差逐层保持在 0.8 左右——与上面推导的 $\sqrt{1-1/\pi}\approx0.83$ 相符（二阶矩为 1 时，ReLU 输出的方差只有 $1-1/\pi$）。ReLU 网络中无论哪种初始化，第 8 层都约有一半（0.50）的输出为 0——这是 ReLU 作用在零均值对称输入上的必然结果，与初始化无关，所以对 ReLU 来说真正要看的是尺度（二阶矩或标准差）。
 #
 # 好的初始化只能保证**训练开始时**各层分布合适；训练过程中权重不断变化，分布也随之漂移。批量归一化的思路是：不只在开始时，而是**每一步**都把中间层的分布拉回到合适的尺度。
 #
 # ### 正则化与梯度检验
 #
 # 流水线里还有两个环节：**正则化**（regularization，如权重衰减、暂退法 dropout、数据增强）控制过拟合；**梯度检验**（gradient checking）用有限差分验证手写的反向传播。后面我们会看到，批量归一化本身也有轻微的正则化效果（每个样本的输出依赖于同一批的其他样本，相当于注入噪声），而我们手写的 BN 反向传播正是用梯度检验来验证的。
-#
+
+# %% [markdown]
 # ## 2.2 动机：内部协变量偏移及其争议
 #
 # Ioffe 和 Szegedy（2015）提出 BN 时给出的动机是**内部协变量偏移**（internal covariate shift，ICS）：训练中前面各层的参数在变，导致后面每一层的输入分布也在不断变化，后面的层只好不停地“追赶”一个移动的目标。把每层输入固定为均值 0、方差 1（再加可学习的缩放与平移），就能减轻这种偏移，从而可以用更大的学习率。
@@ -115,7 +122,8 @@ for act in ("tanh", "relu"):
 # 这个解释直观，但后来受到质疑。Santurkar 等（2018，*How Does Batch Normalization Help Optimization?*）做了两个实验：(1) 在 BN 层之后**故意**加入随时间变化的随机噪声，人为制造严重的分布偏移，网络依旧训练得和普通 BN 网络一样好；(2) 直接测量发现，BN 网络的“内部协变量偏移”并不比普通网络小。他们认为 BN 真正的作用是让**损失函数曲面更平滑**：损失和梯度的利普希茨常数（Lipschitz constant）变小，梯度方向在更大的步长范围内保持可靠，于是大学习率也不会跳出去。
 #
 # 公平地说，两种观点都有价值：“把每层输入标准化”是理解 BN 如何实现的好起点，也是它名字的来源；而“平滑损失曲面”更好地解释了它为什么有效。至今仍没有被普遍接受的完整理论，BN 也有正则化、对学习率尺度不敏感（权重缩放不变性）等其他解释。
-#
+
+# %% [markdown]
 # ## 2.3 批量归一化的公式
 #
 # 设小批量 $\mathcal B$ 中某个特征的取值为 $x_1,\dots,x_m$。训练时，BN 先计算批量均值和（有偏）方差，
@@ -155,7 +163,7 @@ print("γ = sqrt(σ²+ε), β = μ 时 y == x:", torch.allclose(gamma * X_hat + 
 #
 # 本课程沿用 PyTorch 的约定。另一个细节：标准化时用**有偏**方差（除以 $m$），而更新 `running_var` 时 PyTorch 用的是**无偏**方差（除以 $m-1$），即乘以原论文中的 $m/(m-1)$ 因子。原因是 $\mathbb E[\hat\sigma^2_{\mathcal B}] = \frac{m-1}{m}\sigma^2$：单个小批量的有偏方差系统性地低估了总体方差，推理时要用的是总体方差的**无偏估计**（unbiased estimate）。`running_var` 初值为 **1**（`running_mean` 为 0），这样在还没见过任何数据时，评估模式下的 BN（$\gamma=1,\beta=0$）就是恒等变换（只差一个 $\epsilon$）。
 #
-# 先把函数写出来。它是**纯函数**：返回输出和更新后的运行均值、运行方差，不修改传入的张量。课程包里的 `course_utils.models.batch_norm` 与它相同，只多了输入检查。
+# 先把函数写出来。它是**纯函数**：返回输出和更新后的运行均值、运行方差，不修改传入的张量。课程包里的 `course_utils.models.batch_norm` 与它相同，只多了输入检查（下面会验证两者结果一致）。
 
 # %%
 def batch_norm(X, gamma, beta, running_mean, running_var, *, eps=1e-5, momentum=0.1,
@@ -180,42 +188,89 @@ def batch_norm(X, gamma, beta, running_mean, running_var, *, eps=1e-5, momentum=
 
 
 # %% [markdown]
-# 模块负责保存状态：$\gamma,\beta$ 是 `nn.Parameter`（会被优化器更新），两个滑动平均用 `register_buffer` 注册为**缓冲区**（buffer）——它们不是参数、不求梯度，但会随 `.to(device)` 移动、会被写进 `state_dict()`。`self.training` 由 `model.train()` / `model.eval()` 切换。课程包里的 `course_utils.models.BatchNorm` 就是这样写的（另外检查了输入维数和通道数）：
+# 再把它包装成模块。模块负责保存状态，这正是 `__init__` 里要做的事：
+#
+# * $\gamma,\beta$ 是 `nn.Parameter`，初值分别为全 1 和全 0，会出现在 `parameters()` 里、被优化器更新；
+# * 两个滑动平均用 `register_buffer` 注册为**缓冲区**（buffer）——它们不是参数、不求梯度，但会随 `.to(device)` 移动、会被写进 `state_dict()`。`running_mean` 初值为 0，**`running_var` 初值为 1**（不是 0：若初值为 0，还没训练就切到评估模式时，BN 会除以 $\sqrt{0+\epsilon}$，把输入放大 $1/\sqrt{10^{-5}}\approx 316$ 倍）。
+#
+# `forward` 只是调用上面的函数；`self.training` 由 `model.train()` / `model.eval()` 切换，训练模式下把新的滑动平均原地写回缓冲区。`num_dims` 说明输入是全连接层的 $(N, C)$（2）还是卷积层的 $(N, C, H, W)$（4），与《动手学深度学习》的写法相同。
 
 # %%
-print(inspect.getsource(BatchNorm.forward))
+class BatchNorm(nn.Module):
+    """Batch normalization for (N, C) input (num_dims=2) or (N, C, H, W) input (num_dims=4)."""
+
+    def __init__(self, num_features, num_dims, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.num_features, self.num_dims = num_features, num_dims
+        self.eps, self.momentum = eps, momentum
+        # 可学习的参数：拉伸参数 γ 初值为 1，偏移参数 β 初值为 0
+        self.gamma = nn.Parameter(torch.ones(num_features))
+        self.beta = nn.Parameter(torch.zeros(num_features))
+        # 缓冲区：不求梯度，但随 .to(device) 移动、写进 state_dict()
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))   # 初值为 1
+
+    def forward(self, X):
+        Y, new_mean, new_var = batch_norm(
+            X, self.gamma, self.beta, self.running_mean, self.running_var,
+            eps=self.eps, momentum=self.momentum, training=self.training)
+        if self.training:                      # 评估模式下缓冲区保持不变
+            self.running_mean.copy_(new_mean)
+            self.running_var.copy_(new_var)
+        return Y
+
 
 # %% [markdown]
-# 下面验证两份实现（上面内联的 `batch_norm` 和课程包中的 `BatchNorm`）与 PyTorch 完全一致：用 5 个均值不断漂移的小批量，在每一步比较**训练模式**的输出和两个缓冲区，再比较**评估模式**的输出。
+# 课程包里的 `course_utils.models.BatchNorm`（本章 LeNet 用的就是它）与上面的类相同，只在 `__init__` 和 `forward` 里多了参数与输入检查，出错时给出中文说明。先确认两者的参数、缓冲区和初值完全一样：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ours, course = BatchNorm(6, num_dims=4), models.BatchNorm(6, num_dims=4)
+for name, a, b in (("参数", ours.named_parameters(), course.named_parameters()),
+                   ("缓冲区", ours.named_buffers(), course.named_buffers())):
+    a, b = dict(a), dict(b)
+    same = a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    print(f"{name}：{ {k: v[:3].tolist() for k, v in a.items()} }（只列前 3 个通道），与课程包相同：{same}")
+print("state_dict 的键：", list(ours.state_dict()))
+
+# %% [markdown]
+# 下面验证三份实现（内联的 `batch_norm` 函数、内联的 `BatchNorm` 类和课程包中的 `models.BatchNorm`）与 PyTorch 完全一致：用 5 个均值不断漂移的小批量，在每一步比较**训练模式**的输出和两个缓冲区，再比较**评估模式**的输出。
 
 # %%
 # NBVAL_CHECK_OUTPUT
 def compare_with_torch(num_dims, steps=5, C=4):
     torch.manual_seed(0)
-    ours = BatchNorm(C, num_dims=num_dims)
+    modules = [BatchNorm(C, num_dims=num_dims), models.BatchNorm(C, num_dims=num_dims)]
     ref = nn.BatchNorm1d(C) if num_dims == 2 else nn.BatchNorm2d(C)
     with torch.no_grad():
         g, b = torch.rand(C) + 0.5, torch.randn(C)
-        ours.gamma.copy_(g), ours.beta.copy_(b), ref.weight.copy_(g), ref.bias.copy_(b)
+        for m in modules:
+            m.gamma.copy_(g), m.beta.copy_(b)
+        ref.weight.copy_(g), ref.bias.copy_(b)
     rm, rv = torch.zeros(C), torch.ones(C)   # 内联函数自己的滑动平均
     worst = 0.0
     for step in range(steps):
         X = torch.randn((16, C) if num_dims == 2 else (16, C, 5, 5)) * 2 + step
-        ours.train(), ref.train()
+        ref.train()
         Y_ref = ref(X)
         Y_inline, rm, rv = batch_norm(X, g, b, rm, rv, training=True)
-        for a, r in ((ours(X), Y_ref), (Y_inline, Y_ref), (ours.running_mean, ref.running_mean),
-                     (ours.running_var, ref.running_var), (rm, ref.running_mean), (rv, ref.running_var)):
-            worst = max(worst, (a - r).abs().max().item())
-        ours.eval(), ref.eval()
+        pairs = [(Y_inline, Y_ref), (rm, ref.running_mean), (rv, ref.running_var)]
+        for m in modules:
+            m.train()
+            pairs += [(m(X), Y_ref), (m.running_mean, ref.running_mean), (m.running_var, ref.running_var)]
+        ref.eval()
         Xe = torch.randn(X.shape) + step
-        Y_eval, _, _ = batch_norm(Xe, g, b, rm, rv, training=False)
-        worst = max(worst, (ours(Xe) - ref(Xe)).abs().max().item(), (Y_eval - ref(Xe)).abs().max().item())
+        Y_ref = ref(Xe)
+        pairs.append((batch_norm(Xe, g, b, rm, rv, training=False)[0], Y_ref))
+        for m in modules:
+            m.eval()
+            pairs.append((m(Xe), Y_ref))
+        worst = max([worst] + [(a - r).abs().max().item() for a, r in pairs])
     return worst
 
 
 for nd, name in ((2, "nn.BatchNorm1d"), (4, "nn.BatchNorm2d")):
-    print(f"{name}: 5 步训练 + 评估，输出与缓冲区的最大误差 < 1e-5：{compare_with_torch(nd) < 1e-5}")
+    print(f"{name}: 5 步训练 + 评估，三份实现的输出与缓冲区的最大误差 < 1e-5：{compare_with_torch(nd) < 1e-5}")
 
 # %% [markdown]
 # 如果更新 `running_var` 时忘了 $m/(m-1)$ 因子会怎样？批量越小差得越多：
@@ -223,13 +278,14 @@ for nd, name in ((2, "nn.BatchNorm1d"), (4, "nn.BatchNorm2d")):
 # %%
 # NBVAL_CHECK_OUTPUT
 torch.manual_seed(0)
+rows = []
 for m in (4, 16, 256):
     X = torch.randn(m, 3)
     ref = nn.BatchNorm1d(3, momentum=1.0)   # momentum=1：running_var 就等于本批量的估计
     ref(X)
     biased = X.var(dim=0, unbiased=False)
-    print(f"m={m:3d}: 有偏方差与 PyTorch 的 running_var 之比 = {(biased / ref.running_var).mean():.4f}"
-          f"  (m-1)/m = {(m - 1) / m:.4f}")
+    rows.append((m, (biased / ref.running_var).mean().item(), (m - 1) / m))
+table(rows, [(0, "批量大小 m"), (1, "有偏方差 / running_var", ".4f"), (2, "(m−1)/m", ".4f")])
 
 # %% [markdown]
 # ## 2.5 反向传播
@@ -255,7 +311,7 @@ for shape in ((8, 3), (4, 3, 5, 5)):
     ok_manual = torch.autograd.gradcheck(BatchNormFunction.apply, (X, gamma, beta))
     zeros, ones = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     ok_autograd = torch.autograd.gradcheck(
-        lambda X, g, b: cu_batch_norm(X, g, b, zeros, ones, training=True)[0], (X, gamma, beta))
+        lambda X, g, b: models.batch_norm(X, g, b, zeros, ones, training=True)[0], (X, gamma, beta))
     print(f"输入形状 {shape}: 手写反向 gradcheck {ok_manual}，自动微分 gradcheck {ok_autograd}")
 
 # %% [markdown]
@@ -263,7 +319,7 @@ for shape in ((8, 3), (4, 3, 5, 5)):
 #
 # 训练结束后，我们希望模型对单个样本的预测是确定的，不应依赖于它恰好和哪些样本分在同一批（预测时批量甚至可能只有 1 个样本）。因此推理时要用整个训练集的**总体统计量**。原论文的做法是：训练完成后，用许多个小批量（大小均为 $m$）的统计量求平均，
 # $$\mathbb E[x] = \mathbb E_{\mathcal B}[\hat\mu_{\mathcal B}],\qquad \operatorname{Var}[x] = \frac{m}{m-1}\,\mathbb E_{\mathcal B}[\hat\sigma^2_{\mathcal B}],$$
-# 注意第二式中的无偏修正。PyTorch（以及几乎所有框架）则在训练过程中顺便维护**指数滑动平均**（exponential moving average），省去了额外的一遍数据；代价是它混合了不同时期（不同参数）的统计量，`momentum` 越大越偏向最近的批量，越小越平滑但越“滞后”。
+# 注意第二式中的无偏修正。PyTorch（以及几乎所有框架）则在训练过程中顺便维护**指数滑动平均**（exponential moving average），省去了额外的一遍数据；代价是它混合了训练中不同阶段（不同参数下）的统计量，`momentum` 越大越偏向最近的批量，越小越平滑但越“滞后”。
 #
 # 推理时 BN 就变成了一个固定的逐通道**仿射变换**（affine transformation，见 2.11 节）$y = \gamma\frac{x-\mathbb E[x]}{\sqrt{\operatorname{Var}[x]+\epsilon}} + \beta$，甚至可以合并进前一层的卷积权重里（部署时常做的“BN 折叠”）。
 #
@@ -312,7 +368,8 @@ print(nn.BatchNorm2d(4, affine=False, track_running_stats=False),
 
 # %% [markdown]
 # 注意 `num_batches_tracked`：它记录训练了多少个批量，只在 `momentum=None`（累积平均）时才用得到。
-#
+
+# %% [markdown]
 # ## 2.8 BN 放在哪里
 #
 # 原论文把 BN 放在**仿射层（全连接或卷积）之后、激活函数之前**：$h = \phi(\mathrm{BN}(Wx))$。理由是 $Wx$ 是许多项之和，分布更接近对称、类高斯的形状，用均值和方差刻画它更合适；而激活之后（例如 ReLU 的输出）的分布严重偏斜、非负。由于 BN 会减去均值，前一层的偏置 $b$ 是多余的（常写成 `bias=False`；本章的 LeNet 为了与无 BN 的版本结构完全一致而保留了偏置，见练习 1）。实践中也有人把 BN 放在激活之后，效果往往差别不大——这是一个值得自己在具体任务上试一试的超参数。本章的 LeNet 采用“卷积/全连接 → BN → sigmoid”：
@@ -324,7 +381,7 @@ print(lenet(batch_norm=True))
 # %% [markdown]
 # ## 2.9 实验：有无 BN 的 LeNet
 #
-# 我们在完整的 Fashion-MNIST（6 万张训练图、1 万张测试图）上训练经典的 sigmoid LeNet，有 BN 和无 BN 两个版本结构完全相同（权重都用 Xavier 初始化），只改学习率。优化器是普通的**小批量随机梯度下降**（minibatch SGD），批量大小 256。`cpu` 模式下学习率网格中每个配置只训练 `GRID_EPOCHS` = 3 **轮**（epoch），看的是“起步”快慢；随后把有 BN 的网络在学习率 1.0 下训练 `TARGET_EPOCHS` = 10 轮。
+# 我们在完整的 Fashion-MNIST（6 万张训练图、1 万张测试图）上训练经典的 sigmoid LeNet，有 BN 和无 BN 两个版本结构完全相同（权重都用 Xavier 初始化），只改学习率。优化器是普通的**小批量随机梯度下降**（minibatch SGD），批量大小 256。`cpu` 模式下学习率网格中每个配置只训练 `GRID_EPOCHS` = 3 **轮**（epoch），看的是“起步”快慢；随后把有 BN 的网络在学习率 1.0 下训练 `TARGET_EPOCHS` = 10 轮。`train_lenet` 的参数 `build` 可以换成别的网络构造函数（练习 2 会用到）。
 
 # %%
 BATCH_SIZE = 256
@@ -337,10 +394,10 @@ print(f"训练样本 {train_iter.num_examples}，测试样本 {test_iter.num_exa
       f"网格每个配置 {GRID_EPOCHS} 轮，目标实验 {TARGET_EPOCHS} 轮")
 
 
-def train_lenet(lr, num_epochs, *, batch_norm, bn_impl="scratch", seed=0):
+def train_lenet(lr, num_epochs, *, batch_norm, bn_impl="scratch", seed=0, build=lenet):
     """Train a fresh LeNet; every run sees the same initial weights and the same batch order."""
     env.set_seed(seed)
-    net = lenet(batch_norm=batch_norm, bn_impl=bn_impl).to(device)
+    net = build(batch_norm=batch_norm, bn_impl=bn_impl).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     run_train_iter, _ = load_fashion_mnist(BATCH_SIZE, subset=SUBSET, device=device, seed=seed)
     hist = fit(net, run_train_iter, test_iter, num_epochs=num_epochs, optimizer=optimizer,
@@ -357,22 +414,23 @@ for lr in GRID_LRS:
         print(f"lr={lr:<4} {'有 BN' if bn_on else '无 BN'}：{hist.summary()}，每轮 {hist.final()['sec_per_epoch']:.1f} s")
 
 # %%
-print(f"训练 {GRID_EPOCHS} 轮后的测试准确率")
-print(f"{'学习率':>6} | {'无 BN':>7} | {'有 BN':>7}")
-for lr in GRID_LRS:
-    a, b = (grid[lr, bn_on].final().get("test_acc", float("nan")) for bn_on in (False, True))
-    print(f"{lr:>9} | {a:9.3f} | {b:9.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
 for ax, bn_on in zip(axes, (False, True)):
     accs = [grid[lr, bn_on].test_acc for lr in GRID_LRS]  # 发散的配置会提前停止，曲线可能更短
-    plotting.plot([list(range(1, len(a) + 1)) for a in accs], accs, ax=ax,
-                  legend=[f"lr={lr}" for lr in GRID_LRS], fmts=("o-", "s--", "^-.", "x:"),
-                  title="有 BN" if bn_on else "无 BN", xlabel="轮次", ylabel="测试准确率", ylim=(0, 1))
+    labels = demos.mark_coincident([f"lr={lr}" for lr in GRID_LRS], accs)  # 重合的曲线在图例里注明
+    plotting.plot([list(range(1, len(a) + 1)) for a in accs], accs, ax=ax, legend=labels,
+                  fmts=("o-", "s--", "^-.", "x:"), title="有 BN" if bn_on else "无 BN",
+                  xlabel="轮", ylabel="测试准确率", ylim=(0, 1))
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend(fontsize=9)
 fig.tight_layout()
+table([{"lr": lr, "plain": grid[lr, False].final().get("test_acc"),
+        "bn": grid[lr, True].final().get("test_acc")} for lr in GRID_LRS],
+      [("lr", "学习率", "g"), ("plain", "无 BN", ".3f"), ("bn", "有 BN", ".3f")],
+      caption=f"训练 {GRID_EPOCHS} 轮后的测试准确率")
 
 # %% [markdown]
-# 表格很能说明问题，但要记住这只是**训练 3 轮**后的快照。没有 BN 时，sigmoid LeNet 对学习率非常挑剔：学习率 0.1 时测试准确率仍是 0.100，等于随机猜测——训练损失停在 2.303 ≈ $\ln 10$（对 10 个类别均匀猜测时的交叉熵），梯度要穿过 4 个 sigmoid 层，很可能太小，3 轮内网络还没有走出起始的平台；学习率 0.3 和 1.0 时分别达到 0.593 和 0.703，曲线仍在上升，多训练几轮还会继续提高；学习率 3.0 时又回到 0.100（损失 2.306，没有出现 NaN），这一次是步子太大，3 轮内同样什么也没学到。加了 BN 的同一网络在四个学习率下，3 轮后的测试准确率分别为 0.768、0.801、0.834 和 0.787：在无 BN 网络完全失败的两端（学习率 0.1 和 3.0）它都照样能训练，可用的学习率范围宽得多。BN 网络的测试准确率在轮次之间有起伏（学习率 0.1 和 0.3 时第 2 轮反而略有下降），原因在下面的目标实验中讨论。代价是每一步多了归一化的计算：从上面打印的每轮耗时可以看到，有 BN 的网络每轮明显更慢。
+# 表格很能说明问题，但要记住这只是**训练 3 轮**后的快照。没有 BN 时，sigmoid LeNet 对学习率非常挑剔：学习率 0.1 时测试准确率仍是 0.100，等于随机猜测——训练损失停在 2.303 ≈ $\ln 10$（对 10 个类别均匀猜测时的交叉熵），梯度要穿过 4 个 sigmoid 层，很可能太小，3 轮内网络还没有走出起始的平台；学习率 0.3 和 1.0 时分别达到 0.593 和 0.703，曲线仍在上升，多训练几轮还会继续提高；学习率 3.0 时又回到 0.100（损失 2.306，没有出现 NaN），这一次是步子太大，3 轮内同样什么也没学到。左图中学习率 0.1 和 3.0 的两条曲线每一轮都是 0.100，完全重合（图例中注明了“重合”），所以左图里只看得见三条线。加了 BN 的同一网络在四个学习率下，3 轮后的测试准确率分别为 0.768、0.801、0.834 和 0.780：在无 BN 网络完全失败的两端（学习率 0.1 和 3.0）它都照样能训练，可用的学习率范围宽得多。BN 网络的测试准确率在相邻两轮之间有起伏（学习率 0.1 和 0.3 时第 2 轮反而下降），原因在下面的目标实验中讨论。代价是每一步多了归一化的计算：从上面打印的每轮耗时可以看到，有 BN 的网络每轮明显更慢。
 #
 # ### 目标实验：从零实现与 `nn.BatchNorm` 对比
 #
@@ -384,26 +442,50 @@ for impl in ("scratch", "torch"):
     net, hist = train_lenet(1.0, TARGET_EPOCHS, batch_norm=True, bn_impl=impl)
     results[impl] = (net, hist)
     print(f"{impl:7s}: {hist.summary()}")
-print(f"\n{'实现':8s} | 最终测试准确率 | 最高测试准确率 | 样本/秒")
-for impl, (_, h) in results.items():
-    f = h.final()
-    print(f"{impl:9s} | {f['test_acc']:14.3f} | {max(h.test_acc):14.3f} | {f['examples_per_sec']:7.0f}")
-curves = {f"{impl}：{name}": getattr(h, key) for impl, (_, h) in results.items()
+IMPL_NAMES = {"scratch": "从零实现", "torch": "nn.BatchNorm"}
+curves = {f"{IMPL_NAMES[impl]}·{name}": getattr(h, key) for impl, (_, h) in results.items()
           for name, key in (("测试准确率", "test_acc"), ("训练准确率", "train_acc"))}
-ax = plotting.plot([list(range(1, len(c) + 1)) for c in curves.values()], list(curves.values()),
-                   legend=list(curves),
-                   fmts=("o-", "--", "x:", ":"), figsize=(6, 3.6), xlabel="轮次", ylabel="准确率",
-                   title="有 BN 的 LeNet，学习率 1.0（两种实现的曲线重合）")
+labels = demos.mark_coincident(list(curves), list(curves.values()))
+fig, ax = plt.subplots(figsize=(7, 3.8))
+for i, (label, c) in enumerate(zip(labels, curves.values())):
+    epochs = list(range(1, len(c) + 1))
+    if i < 2:   # 从零实现：粗的浅色线；nn.BatchNorm：叠在上面的细线和圆点，重合时两者都看得见
+        ax.plot(epochs, c, color=f"C{i}", lw=7, alpha=0.3, label=label)
+    else:
+        ax.plot(epochs, c, "o-", color=f"C{i - 2}", lw=1, ms=4, label=label)
+ax.set(xlabel="轮", ylabel="准确率", title="有 BN 的 LeNet，学习率 1.0")
 ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-ax.legend(fontsize=9);
+ax.legend(fontsize=8)
+fig.tight_layout()
+table([{"impl": IMPL_NAMES[impl], "final": h.final()["test_acc"], "best": max(h.test_acc),
+        "speed": h.final()["examples_per_sec"]} for impl, (_, h) in results.items()],
+      [("impl", "实现"), ("final", "最终测试准确率", ".3f"), ("best", "最高测试准确率", ".3f"),
+       ("speed", "样本/秒", ".0f")])
 
 # %% [markdown]
-# 学习率 1.0、训练 10 轮后，从零实现的 BN-LeNet 测试准确率为 0.865（10 轮中最高的一轮为 0.894），超过了 0.85。作为参照，《动手学深度学习》书中打印的结果是从零实现 0.852、简洁实现 0.801（同样是学习率 1.0、10 轮，网络细节略有不同）。两种实现的损失和准确率在三位小数上完全相同，图中两条曲线重合：它们的初始权重和批量顺序都一样，计算的是同一个函数，差别只在浮点舍入。书中的两次运行初始权重和批量顺序不同，所以两个数字之差（0.852 对 0.801）并不说明哪种实现更好，更多反映的是单次运行的测试准确率波动有多大——看看上图中相邻两轮之间的起伏就知道了。
+# 学习率 1.0、训练 10 轮后，从零实现的 BN-LeNet 测试准确率为 0.865（10 轮中最高的一轮为 0.894），超过了 0.85。作为参照，《动手学深度学习》书中打印的结果是从零实现 0.852、简洁实现 0.801（同样是学习率 1.0、10 轮，网络细节略有不同）。两种实现的损失和准确率在三位小数上完全相同，所以图中每一对曲线都重合（图例里注明了“重合”）：浅色的粗线是从零实现，叠在上面的细线和圆点是 `nn.BatchNorm`，两者并没有哪一条缺失。它们的初始权重和批量顺序都一样，计算的是同一个函数，差别只在浮点舍入。书中的两次运行初始权重和批量顺序不同，所以两个数字之差（0.852 对 0.801）并不说明哪种实现更好，更多反映的是单次运行的测试准确率波动有多大——看看上图中相邻两轮之间的起伏就知道了。
 #
 # 速度上，从表中“样本/秒”一列可以看到 `nn.BatchNorm` 明显更快（计时受机器负载影响，只宜比较相对快慢）：PyTorch 用一个融合的底层算子一次完成求均值、方差、归一化和仿射变换（反向传播也是专门的内核），而我们的版本由若干个张量运算拼成，要创建多个中间张量。
 #
-# 还要注意：训练准确率平稳上升，测试准确率却在轮次之间明显起伏。学习率 1.0 时权重变化很快，评估所用的运行均值和运行方差混合了前面许多步（不同权重下）的批量统计量，有些“滞后”。后面迁移学习一节会看到，用最终权重重新估计统计量，测试准确率确实会提高。
+# 还要注意：训练准确率平稳上升，测试准确率却在相邻两轮之间明显起伏。学习率 1.0 时权重变化很快，评估所用的运行均值和运行方差混合了前面许多步（不同权重下）的批量统计量，有些“滞后”。后面迁移学习一节会看到，用最终权重重新估计统计量，测试准确率确实会提高。
 #
+# ### 学到的拉伸参数与偏移参数
+#
+# 像《动手学深度学习》那样，看看训练后第一个 BN 层（紧跟第一个卷积层，6 个通道）学到了什么。$\gamma,\beta$ 从 1 和 0 出发，由梯度下降更新；同一个表里也列出该层的运行均值和运行方差，它们是统计出来的，不是学出来的：
+
+# %%
+bn_layer = results["scratch"][0][1]   # lenet(batch_norm=True) 中下标 1 是第一个 BN 层
+print(bn_layer)
+table([{"c": c + 1, "gamma": bn_layer.gamma[c].item(), "beta": bn_layer.beta[c].item(),
+        "mean": bn_layer.running_mean[c].item(), "var": bn_layer.running_var[c].item()}
+       for c in range(bn_layer.num_features)],
+      [("c", "通道"), ("gamma", "γ", ".3f"), ("beta", "β", ".3f"),
+       ("mean", "运行均值", ".3f"), ("var", "运行方差", ".3f")])
+
+# %% [markdown]
+# 六个通道的 $\gamma$ 都离开了初值 1，在 1.965 到 4.169 之间；$\beta$ 从 $-3.483$ 到 2.376，有正有负。BN 的输出 $\gamma\hat x+\beta$ 正是下一层 sigmoid 的输入，所以网络自己选择了比标准正态更宽的尺度（标准差约为 $\gamma$，即 2 到 4），并把各通道的中心移离 0：例如第 2 个通道 $\beta=-3.483$，它的大部分值落在 sigmoid 的下半段，sigmoid 在那里是明显非线性的。这说明 BN 并不是把每层的输入“固定为均值 0、方差 1”——标准化之后，$\gamma,\beta$ 又把尺度和位置交还给了网络。运行均值和运行方差则描述的是卷积层输出（BN 之前）的分布，与 $\gamma,\beta$ 是两回事（见误区 1）。
+
+# %% [markdown]
 # ### 激活前的分布
 #
 # 取一批（256 张）测试图像，用学习率网格中学习率 1.0、训练 3 轮的两个网络，在评估模式下记录 4 个 sigmoid 层的**输入**（预激活值）。灰色区域 $|x|>4$ 中 sigmoid 的导数小于 0.02，落在那里的值几乎传不回梯度。
@@ -445,14 +527,16 @@ def accuracy_in_mode(net, batches, train_mode):
 forgetful = copy.deepcopy(bn_net)
 bn1 = forgetful[1]
 before = bn1.running_mean.clone()
-print(f"评估模式（正确做法）             ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, False):.3f}")
-print(f"训练模式，按类别排序的批量       ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, True):.3f}")
-print(f"之后再切回评估模式               ：测试准确率 {accuracy_in_mode(forgetful, sorted_batches, False):.3f}")
+rows = [("评估模式（正确做法）", accuracy_in_mode(forgetful, sorted_batches, False)),
+        ("训练模式，按类别排序的批量", accuracy_in_mode(forgetful, sorted_batches, True)),
+        ("之后再切回评估模式", accuracy_in_mode(forgetful, sorted_batches, False))]
 print(f"第一个 BN 层的 running_mean 被改动了：{not torch.allclose(before, bn1.running_mean)}")
+table(rows, [(0, "做法"), (1, "测试准确率", ".3f")])
 
 # %% [markdown]
 # 正确使用评估模式时测试准确率为 0.865；忘记调用 `eval()`、按类别排序的批量上准确率跌到 0.152——每一批几乎只有一个类别，批量统计量把“这一类共有的特征”当作均值减掉了，剩下的只是类内差异。更隐蔽的是副作用：这一遍“预测”悄悄改写了滑动平均，之后即使切回评估模式，准确率也只剩 0.824。所以：推理前调用 `model.eval()`，训练时再调用 `model.train()`；`torch.no_grad()` 只关闭梯度，不会切换 BN 的模式。
-#
+
+# %% [markdown]
 # ## 2.10 BN 什么时候会帮倒忙
 #
 # BN 的统计量来自小批量，所以批量本身“不够好”时它就会出问题：
@@ -508,19 +592,21 @@ def reestimate_bn_stats(net, batches, transform=lambda X: X, num_batches=20):
 shift = lambda X: 0.5 * X + 0.3
 shifted_test = [(shift(X), y) for X, y in test_iter]
 bn_torch = results["torch"][0]
-print(f"原测试集，训练得到的统计量          ：{evaluate(bn_torch, test_iter):.3f}")
-print(f"新领域，旧统计量                    ：{evaluate(bn_torch, shifted_test):.3f}")
-print(f"新领域，用 20 批新领域数据重新估计  ："
-      f"{evaluate(reestimate_bn_stats(bn_torch, train_iter, shift), shifted_test):.3f}")
-print(f"原测试集，用 20 批原训练数据重新估计："
-      f"{evaluate(reestimate_bn_stats(bn_torch, train_iter), test_iter):.3f}")
+table([("原测试集", "训练得到的统计量", evaluate(bn_torch, test_iter)),
+       ("新领域", "旧统计量", evaluate(bn_torch, shifted_test)),
+       ("新领域", "用 20 批新领域数据重新估计",
+        evaluate(reestimate_bn_stats(bn_torch, train_iter, shift), shifted_test)),
+       ("原测试集", "用 20 批原训练数据重新估计",
+        evaluate(reestimate_bn_stats(bn_torch, train_iter), test_iter))],
+      [(0, "测试数据"), (1, "BN 统计量"), (2, "测试准确率", ".3f")])
 
 
 # %% [markdown]
 # 原测试集上准确率为 0.865；换到“新领域”后，沿用旧统计量只有 0.275；只用 20 批无标签数据重新估计统计量（一个权重也没改），准确率回到 0.883。原因是第一层卷积是线性的：输入的整体缩放和平移经过卷积后基本还是每个通道上的缩放和平移（只有零填充的边缘处不完全如此），正好被重新估计的第一个 BN 层吸收，后面各层看到的输入与原来几乎一样。
 #
-# 0.883 甚至高于原测试集上的 0.865——最后一行给出了解释：在**原数据**上用最终权重重新估计统计量，测试准确率同样从 0.865 升到 0.887。训练中的指数滑动平均混入了较早（权重不同）时的批量统计量，学习率 1.0 时权重变化很快，这种“滞后”就不可忽略；这也是前面测试准确率在轮次之间起伏的一个可能原因。训练结束后用最终权重在训练数据上重新估计一次 BN 统计量，本身就是一个实用的小技巧。
-#
+# 0.883 甚至高于原测试集上的 0.865——最后一行给出了解释：在**原数据**上用最终权重重新估计统计量，测试准确率同样从 0.865 升到 0.887。训练中的指数滑动平均混入了较早（权重不同）时的批量统计量，学习率 1.0 时权重变化很快，这种“滞后”就不可忽略；这也是前面测试准确率在相邻两轮之间起伏的一个可能原因。训练结束后用最终权重在训练数据上重新估计一次 BN 统计量，本身就是一个实用的小技巧。
+
+# %% [markdown]
 # ## 2.11 仿射变换
 #
 # BN 最后一步 $y=\gamma\hat x+\beta$ 是一个（逐通道的）**仿射变换**（affine transformation）。一般地，仿射变换是线性变换加平移：$\mathbf y = A\mathbf x + \mathbf b$。它保持**共线性**（直线仍是直线）、**平行性**（平行线仍平行）和**同一直线上线段长度之比**（中点仍是中点），但一般不保持长度和角度。任何可逆的二维仿射变换都可以分解为平移、缩放、翻转、旋转和剪切（shear）的组合。下图中红色的三个点原本共线且等距，变换后依旧共线、等距：
@@ -531,9 +617,13 @@ fig = demos.plot_affine_transforms()
 # %% [markdown]
 # ## 常见误区
 #
+# 每一条误区后面紧跟一个代码单元，运行它就能看到反例或演示。
+
+# %% [markdown]
 # **误区 1：“总体统计量是 $\gamma$ 和 $\beta$ 的平均。”** 不是。$\gamma,\beta$ 是可学习的参数，由梯度下降更新；`running_mean`/`running_var` 是各个小批量的**均值和方差**的（指数）滑动平均，与 $\gamma,\beta$ 无关。下面手工计算批量均值的指数滑动平均，它与 `running_mean` 完全一致，而 $\gamma,\beta$ 在没有优化器的情况下始终是 1 和 0：
 
 # %%
+# 误区 1
 # NBVAL_CHECK_OUTPUT
 torch.manual_seed(0)
 layer, ema = nn.BatchNorm1d(2), torch.zeros(2)
@@ -548,6 +638,7 @@ print("γ（weight）:", layer.weight.data, " β（bias）:", layer.bias.data)
 # **误区 2：“预测时要用测试批量的均值和方差。”** 不对。评估模式（`eval()`）下不从测试数据计算任何统计量，每个样本的输出只取决于它自己，与同批的其他样本无关：
 
 # %%
+# 误区 2
 # NBVAL_CHECK_OUTPUT
 torch.manual_seed(0)
 layer = nn.BatchNorm1d(3)
@@ -560,12 +651,13 @@ in_batch = layer(torch.cat([x, 100 * torch.randn(7, 3)]))[:1]
 print("单独预测与混在异常批量中预测的结果相同：", torch.allclose(alone, in_batch))
 
 # %% [markdown]
-# **误区 3：“BatchNorm2d 可以接受任何形状的输入。”** 各个类严格检查维数：`BatchNorm2d` 只接受 4 维输入，`BatchNorm3d` 只接受 5 维输入。课程包里的 `BatchNorm` 也一样：
+# **误区 3：“BatchNorm2d 可以接受任何形状的输入。”** 各个类严格检查维数：`BatchNorm2d` 只接受 4 维输入，`BatchNorm3d` 只接受 5 维输入。课程包里的 `models.BatchNorm` 也一样（它按 `num_dims` 检查）：
 
 # %%
+# 误区 3
 # NBVAL_CHECK_OUTPUT
 for layer, shape in ((nn.BatchNorm2d(3), (2, 3, 4)), (nn.BatchNorm3d(3), (2, 3, 4, 4)),
-                     (BatchNorm(3, num_dims=4), (2, 3, 4))):
+                     (models.BatchNorm(3, num_dims=4), (2, 3, 4))):
     try:
         layer(torch.randn(shape))
     except ValueError as e:
@@ -575,6 +667,7 @@ for layer, shape in ((nn.BatchNorm2d(3), (2, 3, 4)), (nn.BatchNorm3d(3), (2, 3, 
 # **误区 4：“要用 `torch.autograd.Variable` 包装张量才能求导。”** 这是 PyTorch 0.4 之前的写法，早已过时：`Variable` 现在只是一个兼容壳，返回的就是普通张量。直接写 `torch.tensor(..., requires_grad=True)` 或 `x.requires_grad_()` 即可（很多旧教程、包括 d2l 的早期版本仍在用它）。
 
 # %%
+# 误区 4
 # NBVAL_CHECK_OUTPUT
 from torch.autograd import Variable
 
@@ -586,21 +679,181 @@ print(type(x), "requires_grad =", x.requires_grad)
 # %% [markdown]
 # ## 小结
 #
-# * 激活函数、输入标准化和权重初始化共同决定了各层激活值的尺度；Xavier 适合 tanh/sigmoid，He 适合 ReLU。
+# * 激活函数、输入标准化和权重初始化共同决定了各层激活值的尺度；Xavier 适合 tanh/sigmoid，He 适合 ReLU（它保持的是 ReLU 输出的二阶矩 $\mathbb E[h^2]$，不是方差）。
 # * 批量归一化在训练时用小批量的均值和方差标准化每个特征（卷积层是每个通道），再用可学习的 $\gamma,\beta$ 缩放和平移；它最初用“内部协变量偏移”来解释，后来的研究认为主要作用是让损失曲面更平滑。
 # * 训练和推理的行为不同：推理时用训练期间累积的总体统计量（PyTorch：指数滑动平均、无偏方差、`running_var` 初值为 1），务必调用 `model.eval()`。
 # * BN 通常放在仿射层之后、激活之前；批量很小或样本高度相关时改用 LayerNorm、GroupNorm；迁移到新领域时要考虑重新估计统计量。
 # * 在 Fashion-MNIST 上训练 3 轮，无 BN 的 sigmoid LeNet 在学习率 0.1 和 3.0 下都没有学到东西（测试准确率 0.100），有 BN 的同一网络在 0.1～3.0 的四个学习率下都能训练；学习率 1.0 训练 10 轮达到 0.865，用最终权重重新估计 BN 统计量后为 0.887。从零实现与 `nn.BatchNorm` 的结果完全相同，后者更快。
-#
+
+# %% [markdown]
 # ## 练习
 #
-# 1. 去掉 LeNet 中卷积层和全连接层的偏置（BN 之前的偏置是多余的），准确率会变吗？参数少了多少个？
-# 2. 把 BN 放到 sigmoid **之后**，重复学习率网格实验，比较结果。
-# 3. 在从零实现的 `BatchNorm` 中加入 `momentum=None` 的累积平均模式（提示：需要一个记录批量数的缓冲区），并与 `nn.BatchNorm1d(momentum=None)` 对比。
-# 4. 用 2.5 节的公式证明：若把 BN 前一层的权重乘以常数 $a>0$，BN 的输出不变，而该层权重的梯度变为原来的 $1/a$。
-# 5. 用滑块找出：`batch_size=4` 时，`momentum` 取多少能让 100 步后的 `running_var` 既不太抖又接近真实值 0.25？
-# 6. 用 `nn.GroupNorm` 替换 LeNet 中的卷积层 BN，在批量大小为 8 时与 BN 比较。
+# 每道题先自己想（或动手改代码），再展开“提示与答案”。带数字的答案都由紧跟在题目后面的代码单元算出。
+
+# %% [markdown]
+# **练习 1** 去掉 LeNet 中 BN 之前的卷积层和全连接层的偏置（BN 之前的偏置是多余的），参数少了多少个？准确率会变吗？
 #
+# <details><summary>提示与答案</summary>
+#
+# **提示**：BN 会减去批量均值，加在每个通道上的常数 $b$ 也随之被减掉。数一数 BN 之前的四层各有几个偏置；再想想损失对 $b$ 的梯度是多少。
+#
+# **答案**：少 $6+16+120+84=226$ 个参数（下面的单元格数出来的正是 6 + 16 + 120 + 84 = 226 个，占全网 62158 个参数的 0.36%）。准确率不会变：$\mathrm{BN}(Wx+b)=\mathrm{BN}(Wx)$，所以损失对这些偏置的梯度恒为零（单元格里一个批量上的梯度最大只有 5.8e-07，是浮点舍入的量级），偏置从 0 出发、用不带权重衰减的 SGD 训练时就一直停在 0 附近（上面训练 10 轮的网络里它们的最大绝对值为 2.1e-05）。评估模式下运行均值里同样含有 $b$，也会被减掉。所以去掉它们，训练过程在浮点舍入的范围内完全相同，只是省下了 226 个参数和一点计算。
+#
+# </details>
+
+# %%
+# 练习 1
+net = lenet(batch_norm=True).to(device)
+pre_bn = [net[i] for i in (0, 4, 9, 12)]   # BN 之前的两个卷积层和两个全连接层
+counts = [m.bias.numel() for m in pre_bn]
+print(f"BN 之前的偏置：{' + '.join(map(str, counts))} = {sum(counts)} 个"
+      f"（全网共 {sum(p.numel() for p in net.parameters())} 个参数）")
+X, y = next(iter(train_iter))
+nn.functional.cross_entropy(net(X.to(device)), y.to(device)).backward()
+print(f"一个批量上这些偏置的梯度，最大绝对值：{max(m.bias.grad.abs().max().item() for m in pre_bn):.1e}")
+trained = results["scratch"][0]
+print(f"训练 {TARGET_EPOCHS} 轮后这些偏置的最大绝对值："
+      f"{max(trained[i].bias.abs().max().item() for i in (0, 4, 9, 12)):.1e}")
+
+# %% [markdown]
+# **练习 2** 把 BN 放到 sigmoid **之后**（卷积/全连接 → sigmoid → BN），在学习率 1.0 下训练 `GRID_EPOCHS` 轮，与 2.9 节 BN 在 sigmoid 之前的结果比较。这时 BN 前一层的偏置还是多余的吗？
+#
+# <details><summary>提示与答案</summary>
+#
+# **提示**：把 `lenet(batch_norm=True)` 里每一对相邻的 BN 与 sigmoid 交换位置即可（下面的单元格就是这样做的），网络参数和初始权重都不变。
+#
+# **答案**：在这次运行中，BN 放在 sigmoid 之后同样能训练：3 轮的测试准确率依次为 0.768、0.821、0.838，BN 在之前时为 0.765、0.791、0.834，差别很小。偏置不再多余：sigmoid 是非线性的，$\sigma(z+b)$ 不能写成 $\sigma(z)$ 加一个常数，偏置改变的是 sigmoid 工作在哪一段，BN 减不掉它。单次、短时间的比较只说明这种放法在这里也能训练，不足以断定哪种放法更好；要下结论，应该多换几个随机种子和学习率。
+#
+# </details>
+
+# %%
+# 练习 2
+def lenet_bn_after_activation(**kwargs):
+    """lenet(batch_norm=True, ...) with every BN layer moved behind its sigmoid."""
+    layers = list(lenet(**kwargs))
+    for i in range(len(layers) - 1):
+        if isinstance(layers[i], models.BatchNorm) and isinstance(layers[i + 1], nn.Sigmoid):
+            layers[i], layers[i + 1] = layers[i + 1], layers[i]
+    return nn.Sequential(*layers)
+
+
+net_after, hist_after = train_lenet(1.0, GRID_EPOCHS, batch_norm=True, build=lenet_bn_after_activation)
+print(net_after[:4])
+table([{"where": where, **{f"e{k}": acc for k, acc in enumerate(h.test_acc, start=1)}}
+       for where, h in (("BN 在 sigmoid 之前（2.9 节）", grid[1.0, True]), ("BN 在 sigmoid 之后", hist_after))],
+      [("where", "BN 的位置")] + [(f"e{k}", f"第 {k} 轮测试准确率", ".3f") for k in range(1, GRID_EPOCHS + 1)])
+
+# %% [markdown]
+# **练习 3** 在从零实现的 `BatchNorm` 中加入 `momentum=None` 的累积平均模式（运行均值、运行方差是迄今所有批量统计量的算术平均），并与 `nn.BatchNorm1d(momentum=None)` 对比。
+#
+# <details><summary>提示与答案</summary>
+#
+# **提示**：需要一个记录批量数的缓冲区 `num_batches_tracked`。算术平均也可以写成滑动平均：第 $k$ 个批量的权重取 $1/k$，即 $r_k = (1-\tfrac1k)\,r_{k-1} + \tfrac1k\,x_k$。
+#
+# **答案**：下面的 `CumulativeBatchNorm` 在每个训练批量之前把 `num_batches_tracked` 加 1，并令 `momentum = 1/num_batches_tracked`，其余完全沿用 `BatchNorm`（第一个批量的权重为 1，初值 0 和 1 随即被替换掉）。PyTorch 内部正是这样做的：连续 10 个批量之后，运行均值和运行方差与 `nn.BatchNorm1d(momentum=None)` 的最大差别为 4.8e-07，只是浮点舍入。
+#
+# </details>
+
+# %%
+# 练习 3
+class CumulativeBatchNorm(BatchNorm):
+    """BatchNorm whose running statistics are the plain average over all training batches."""
+
+    def __init__(self, num_features, num_dims, eps=1e-5):
+        super().__init__(num_features, num_dims, eps=eps)
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
+
+    def forward(self, X):
+        if self.training:
+            self.num_batches_tracked += 1
+            self.momentum = 1.0 / self.num_batches_tracked.item()   # 第 k 个批量的权重为 1/k
+        return super().forward(X)
+
+
+torch.manual_seed(0)
+ours, ref = CumulativeBatchNorm(3, num_dims=2), nn.BatchNorm1d(3, momentum=None)
+for step in range(10):
+    X = torch.randn(16, 3) * (1 + step) + step      # 统计量一直在变
+    ours(X), ref(X)
+err = max((ours.running_mean - ref.running_mean).abs().max().item(),
+          (ours.running_var - ref.running_var).abs().max().item())
+print(f"10 个批量之后，运行统计量与 nn.BatchNorm1d(momentum=None) 的最大差别：{err:.1e}")
+
+# %% [markdown]
+# **练习 4** 用 2.5 节的公式证明：若把 BN 前一层的权重乘以常数 $a>0$，BN 的输出不变，而该层权重的梯度变为原来的 $1/a$。
+#
+# <details><summary>提示与答案</summary>
+#
+# **提示**：先看 $z=Wx$ 的批量均值和方差怎样随 $a$ 变化；求梯度时用链式法则 $\partial L/\partial W = \sum_i (\partial L/\partial z_i)\,x_i^\top$，再看 2.5 节公式里的因子 $\gamma/\sigma$。
+#
+# **答案**：权重变为 $aW$ 时 $z_i' = a z_i$，于是 $\hat\mu' = a\hat\mu$，$\hat\sigma'^2 = a^2\hat\sigma^2$，$\hat x_i' = \dfrac{a(z_i-\hat\mu)}{\sqrt{a^2\hat\sigma^2+\epsilon}} \approx \hat x_i$（忽略 $\epsilon$），输出 $y=\gamma\hat x+\beta$ 不变，上游梯度 $g_i$ 也不变。2.5 节的公式里括号中的项只依赖 $g$ 和 $\hat x$，不变；前面的因子 $\gamma/\sigma$ 中 $\sigma' = a\sigma$，所以 $\partial L/\partial z_i' = \tfrac1a\,\partial L/\partial z_i$，从而 $\partial L/\partial (aW) = \sum_i \tfrac1a(\partial L/\partial z_i)x_i^\top = \tfrac1a\,\partial L/\partial W$。（更短的证法：$f(aW)=f(W)$ 对所有 $a$ 成立，两边对 $W$ 求导得 $a\nabla f(aW)=\nabla f(W)$。）下面的单元格取 $a=10$：输出的最大差别为 1.4e-06（来自 $\epsilon$，并非恰好为零），梯度范数之比为 0.1000。推论：权重越大，梯度越小、相对更新越慢，BN 网络因此对权重的尺度不敏感。
+#
+# </details>
+
+# %%
+# 练习 4
+torch.manual_seed(0)
+X, W, target = torch.randn(32, 10), torch.randn(10, 5), torch.randn(32, 5)
+
+
+def bn_output_and_grad(a):
+    Wa = (a * W).requires_grad_()
+    Y = nn.functional.batch_norm(X @ Wa, None, None, training=True)   # 训练模式的 BN，γ=1, β=0
+    ((Y - target) ** 2).mean().backward()                             # 任意一个损失
+    return Y.detach(), Wa.grad
+
+
+Y1, g1 = bn_output_and_grad(1.0)
+Y10, g10 = bn_output_and_grad(10.0)
+print(f"a = 10：输出的最大差别 {(Y10 - Y1).abs().max().item():.1e}，"
+      f"梯度范数之比 ‖g(10W)‖ / ‖g(W)‖ = {(g10.norm() / g1.norm()).item():.4f}")
+
+# %% [markdown]
+# **练习 5** 用 2.6 节的滑块找出：`batch_size=4` 时，`momentum` 取多少能让 100 步后的 `running_var` 既不太抖又接近真实值 0.25？
+#
+# <details><summary>提示与答案</summary>
+#
+# **提示**：误差有两个来源。`momentum` 太小，`running_var` 从初值 1 出发，100 步后还没走到 0.25（剩下的偏差约为 $0.75\,(1-\text{momentum})^{100}$）；`momentum` 太大，它几乎只看最近几个批量，而 4 个样本的方差估计噪声很大。只看一个随机种子容易被运气左右，下面的单元格对 20 个种子求均方根误差。
+#
+# **答案**：`momentum` 取 0.05 左右最好：20 个种子上与 0.25 的均方根误差为 0.036，在表中最小。0.01 太小，100 步后 `running_var` 平均还停在 0.528（与提示里的 $0.25+0.75\times0.99^{100}\approx0.525$ 相符）；0.3 太大，跨种子的标准差达到 0.090。0.03 和 0.1 也还可以（均方根误差 0.050 和 0.049），前者偏差稍大，后者抖动稍大。一般地，批量越小，`momentum` 应取得越小，让滑动平均覆盖更多个批量；代价是要更多步才能从初值走到真实值。
+#
+# </details>
+
+# %%
+# 练习 5
+# NBVAL_CHECK_OUTPUT
+rows = []
+for momentum in (0.01, 0.03, 0.05, 0.1, 0.3):
+    final = torch.tensor([demos.simulate_running_stats(momentum, 1e-5, 4, seed=seed)["running_var"][-1]
+                          for seed in range(20)])
+    rows.append({"m": momentum, "mean": final.mean().item(), "std": final.std().item(),
+                 "rmse": ((final - 0.25) ** 2).mean().sqrt().item()})
+table(rows, [("m", "momentum", "g"), ("mean", "100 步后 running_var 的平均", ".3f"),
+             ("std", "跨种子的标准差", ".3f"), ("rmse", "与 0.25 的均方根误差", ".3f")],
+      caption="batch_size=4，真实方差 0.25，20 个随机种子")
+
+# %% [markdown]
+# **练习 6** 用 `nn.GroupNorm` 替换 LeNet 中的卷积层 BN，在批量大小为 8 时与 BN 比较。
+#
+# <details><summary>提示与答案</summary>
+#
+# **提示**：`nn.GroupNorm(num_groups, num_channels)` 对每个样本、在每组通道内部（连同 $H\times W$）求统计量，与批量大小无关，训练和评估时的行为也相同。第一层 6 个通道可以分 2 组或 3 组，第二层 16 个通道可分 4 组。全连接层可以换成 `nn.LayerNorm`。批量为 8 时每轮有 7,500 步，在 CPU 上训练很慢，可以先用 `load_fashion_mnist(8, subset=...)` 取一部分数据。
+#
+# **答案**：关键区别是 GroupNorm 中一个样本的输出不受同批其他样本的影响，而训练模式的 BN 要受影响：下面的单元格把同一个样本放进两个不同的 8 样本批量，BN 给出的输出最大差别为 2.98（与输出本身同一量级），GroupNorm 为 0。因此批量为 8 时 BN 的统计量噪声大、训练与评估之间的差异也大，GroupNorm 没有这个问题。在 LeNet 这样的小网络上两者的准确率可能相差不大，这要靠你自己的实验来回答；按 Wu & He（2018）在 ImageNet 上的结果，批量越小，GroupNorm 相对 BN 的优势越明显。
+#
+# </details>
+
+# %%
+# 练习 6
+torch.manual_seed(0)
+x = torch.randn(1, 6, 14, 14)
+batch_a = torch.cat([x, torch.randn(7, 6, 14, 14)])
+batch_b = torch.cat([x, 3 * torch.randn(7, 6, 14, 14) + 1])
+for name, layer in (("BatchNorm2d(6)", nn.BatchNorm2d(6)), ("GroupNorm(2, 6)", nn.GroupNorm(2, 6))):
+    diff = (layer(batch_a)[0] - layer(batch_b)[0]).abs().max().item()   # 都在训练模式
+    print(f"{name:16s}：同一个样本在两个批量中的输出，最大差别 {diff:.2e}")
+
+# %% [markdown]
 # ## 参考文献
 #
 # * Ioffe, S., & Szegedy, C. (2015). Batch normalization: Accelerating deep network training by reducing internal covariate shift. *ICML*.
