@@ -82,8 +82,8 @@ print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标�
 # $$\operatorname{Var}[z_j] = n_{\text{in}}\, s^2\, \mathbb E[x^2].$$
 # 注意这里出现的是输入的**二阶矩** $\mathbb E[x^2]$，而不是方差 $\operatorname{Var}[x]$；两者只在输入均值为零时相等。要让信号逐层传播时既不爆炸也不消失，需要 $n_{\text{in}} s^2\,\mathbb E[x^2] \approx \operatorname{Var}[z]$（上一层的预激活方差）：
 #
-# * **Xavier/Glorot 初始化**针对 tanh、sigmoid 这类在零点附近近似线性的激活：此时 $h\approx z$、均值近似为零，$\mathbb E[h^2]\approx\operatorname{Var}[z]$，条件变成 $n_{\text{in}} s^2\approx 1$；再兼顾反向传播（要求 $n_{\text{out}} s^2\approx 1$），折中取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$。
-# * **He/Kaiming 初始化**针对 ReLU。ReLU 的输出非负、均值不为零，必须用二阶矩：若 $z$ 关于零对称、方差为 $v$，则 $h=\max(0,z)$ 有一半概率为 0，另一半与 $z$ 同分布，于是 $\mathbb E[h^2] = \tfrac12\mathbb E[z^2] = v/2$。代入上式得 $\operatorname{Var}[z_{\text{下一层}}] = n_{\text{in}} s^2\, v/2$，要它等于 $v$ 就取 $s^2 = \dfrac{2}{n_{\text{in}}}$。（ReLU 输出的**方差**比 $v/2$ 还小：对高斯的 $z$，$\operatorname{Var}[h] = \tfrac v2 - \tfrac{v}{2\pi}\approx 0.34\,v$；逐层保持不变的是二阶矩，不是方差。）
+# * **Xavier/Glorot 初始化**针对 tanh 这类关于原点对称、在零点附近近似恒等的激活：此时 $h\approx z$、均值近似为零，$\mathbb E[h^2]\approx\operatorname{Var}[z]$，条件变成 $n_{\text{in}} s^2\approx 1$；再兼顾反向传播（要求 $n_{\text{out}} s^2\approx 1$），折中取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$。sigmoid 严格说不满足这个前提（零点附近 $\sigma(z)\approx\tfrac12+\tfrac z4$，均值为 $\tfrac12$、斜率只有 $\tfrac14$），但实践中也常用 Xavier 初始化它，本章的 sigmoid LeNet 就是这样。
+# * **He/Kaiming 初始化**针对 ReLU。ReLU 的输出非负、均值不为零，必须用二阶矩：若 $z$ 关于零对称、方差为 $v$，则 $h=\max(0,z)$ 在 $z\le0$ 时为 0，在 $z>0$ 时等于 $z$，由对称性 $\mathbb E[h^2] = \mathbb E[z^2\,\mathbb 1\{z>0\}] = \tfrac12\mathbb E[z^2] = v/2$。代入上式得 $\operatorname{Var}[z_{\text{下一层}}] = n_{\text{in}} s^2\, v/2$，要它等于 $v$ 就取 $s^2 = \dfrac{2}{n_{\text{in}}}$。（ReLU 输出的**方差**比 $v/2$ 还小：对高斯的 $z$，$\operatorname{Var}[h] = \tfrac v2 - \tfrac{v}{2\pi}\approx 0.34\,v$；逐层保持不变的是二阶矩，不是方差。）
 #
 # 下面把一批经过标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
 
@@ -106,7 +106,7 @@ table(rows, [("act", "激活函数"), ("init", "初始化"), ("std1", "第 1 层
              ("sat", "第 8 层饱和比例", ".2f"), ("m2", "第 8 层 E[h²]", ".2e")])
 
 # %% [markdown]
-# 小随机数让信号逐层缩小，到第 8 层标准差只剩 $10^{-7}$ 到 $10^{-8}$ 量级（反向传播的梯度同样会消失）；方差为 1 的初始化让 tanh 网络第 8 层 86% 的单元饱和（导数几乎为零），让 ReLU 网络的激活值指数级爆炸（第 8 层标准差约 $2\times10^{8}$）；Xavier 在 tanh 网络中只让尺度缓慢下降（第 1 层 0.63，第 8 层 0.26），但在 ReLU 网络里每层都让二阶矩减半，8 层之后 $\mathbb E[h^2]$ 只剩 $3.6\times10^{-3}$（约为 $2^{-8}\approx3.9\times10^{-3}$），标准差只剩 0.05；He 初始化正是为 ReLU 设计的：第 8 层的二阶矩仍为 0.93，标准差逐层保持在 0.8 左右——与上面推导的 $\sqrt{1-1/\pi}\approx0.83$ 相符（二阶矩为 1 时，ReLU 输出的方差只有 $1-1/\pi$）。ReLU 网络中无论哪种初始化，第 8 层都约有一半（0.50）的输出为 0——这是 ReLU 作用在零均值对称输入上的必然结果，与初始化无关，所以对 ReLU 来说真正要看的是尺度（二阶矩或标准差）。
+# 小随机数让信号逐层缩小，到第 8 层标准差只剩 $10^{-7}$ 到 $10^{-8}$ 量级（反向传播的梯度同样会消失）；方差为 1 的初始化让 tanh 网络第 8 层 86% 的单元饱和（导数几乎为零），让 ReLU 网络的激活值指数级爆炸（第 8 层标准差约 $2\times10^{8}$）；Xavier 在 tanh 网络中只让尺度缓慢下降（第 1 层 0.63，第 8 层 0.26），但在 ReLU 网络里每层都让二阶矩减半，8 层之后 $\mathbb E[h^2]$ 只剩 $3.6\times10^{-3}$（约为 $2^{-8}\approx3.9\times10^{-3}$），标准差只剩 0.05；He 初始化正是为 ReLU 设计的：第 8 层的二阶矩仍为 0.93，标准差逐层保持在 0.8 左右——与上面的公式相符：$\mathbb E[h^2]=v/2=1$ 时 $v=2$，ReLU 输出的方差只有 $\tfrac v2-\tfrac v{2\pi}=1-1/\pi$，标准差 $\sqrt{1-1/\pi}\approx0.83$。ReLU 网络中无论哪种初始化，第 8 层都约有一半（0.50）的输出为 0——这是 ReLU 作用在零均值对称输入上的必然结果，与初始化无关，所以对 ReLU 来说真正要看的是尺度（二阶矩或标准差）。
 #
 # 好的初始化只能保证**训练开始时**各层分布合适；训练过程中权重不断变化，分布也随之漂移。批量归一化的思路是：不只在开始时，而是**每一步**都把中间层的分布拉回到合适的尺度。
 #
@@ -159,7 +159,7 @@ print("γ = sqrt(σ²+ε), β = μ 时 y == x:", torch.allclose(gamma * X_hat + 
 # 这里的**动量**（momentum）只是滑动平均的系数，与优化器中的动量无关。关于它有两个容易混淆的约定：
 #
 # * **PyTorch 的 `momentum`（默认 0.1）是新批量统计量的权重**：$\;\text{running} \leftarrow (1-\text{momentum})\cdot\text{running} + \text{momentum}\cdot\text{batch}$；
-# * 另一些地方的 momentum 指的是**旧值的权重**，如《动手学深度学习》从零实现中的 `momentum=0.9`：$\;\text{running} \leftarrow 0.9\cdot\text{running} + 0.1\cdot\text{batch}$；TensorFlow/Keras 也是这个约定（默认 0.99）。两种写法描述的是同一件事，数字互为 $1-$ 的关系：PyTorch 的 0.1 相当于 d2l 的 0.9。
+# * 另一些地方的 momentum 指的是**旧值的权重**，如《动手学深度学习》从零实现中的 `momentum=0.9`：$\;\text{running} \leftarrow 0.9\cdot\text{running} + 0.1\cdot\text{batch}$；TensorFlow/Keras 也是这个约定（默认 0.99）。两种写法描述的是同一件事，两个数字之和为 1：PyTorch 的 0.1 相当于 d2l 的 0.9。
 #
 # 本课程沿用 PyTorch 的约定。另一个细节：标准化时用**有偏**方差（除以 $m$），而更新 `running_var` 时 PyTorch 用的是**无偏**方差（除以 $m-1$），即乘以原论文中的 $m/(m-1)$ 因子。原因是 $\mathbb E[\hat\sigma^2_{\mathcal B}] = \frac{m-1}{m}\sigma^2$：单个小批量的有偏方差系统性地低估了总体方差，推理时要用的是总体方差的**无偏估计**（unbiased estimate）。`running_var` 初值为 **1**（`running_mean` 为 0），这样在还没见过任何数据时，评估模式下的 BN（$\gamma=1,\beta=0$）就是恒等变换（只差一个 $\epsilon$）。
 #
@@ -381,7 +381,7 @@ print(lenet(batch_norm=True))
 # %% [markdown]
 # ## 2.9 实验：有无 BN 的 LeNet
 #
-# 我们在完整的 Fashion-MNIST（6 万张训练图、1 万张测试图）上训练经典的 sigmoid LeNet，有 BN 和无 BN 两个版本结构完全相同（权重都用 Xavier 初始化），只改学习率。优化器是普通的**小批量随机梯度下降**（minibatch SGD），批量大小 256。`cpu` 模式下学习率网格中每个配置只训练 `GRID_EPOCHS` = 3 **轮**（epoch），看的是“起步”快慢；随后把有 BN 的网络在学习率 1.0 下训练 `TARGET_EPOCHS` = 10 轮。`train_lenet` 的参数 `build` 可以换成别的网络构造函数（练习 2 会用到）。
+# 我们在完整的 Fashion-MNIST（6 万张训练图、1 万张测试图）上训练经典的 sigmoid LeNet，有 BN 和无 BN 两个版本除了 BN 层之外结构完全相同（卷积层和全连接层的权重都用 Xavier 初始化，偏置初值为 0），只改学习率。优化器是普通的**小批量随机梯度下降**（minibatch SGD），批量大小 256。`cpu` 模式下学习率网格中每个配置只训练 `GRID_EPOCHS` = 3 **轮**（epoch），看的是“起步”快慢；随后把有 BN 的网络在学习率 1.0 下训练 `TARGET_EPOCHS` = 10 轮。`train_lenet` 的参数 `build` 可以换成别的网络构造函数（练习 2 会用到）。
 
 # %%
 BATCH_SIZE = 256
@@ -434,7 +434,7 @@ table([{"lr": lr, "plain": grid[lr, False].final().get("test_acc"),
 #
 # ### 目标实验：从零实现与 `nn.BatchNorm` 对比
 #
-# 用学习率 1.0 把有 BN 的 LeNet 训练 `TARGET_EPOCHS` 轮，一次用我们从零实现的 `BatchNorm`，一次用 `nn.BatchNorm1d/2d`（同一随机种子、同样的初始化）。两者在数学上等价，准确率应在随机波动范围内相同；速度上，PyTorch 的实现是一个融合好的底层算子，我们的版本由若干个张量运算拼成。
+# 用学习率 1.0 把有 BN 的 LeNet 训练 `TARGET_EPOCHS` 轮，一次用我们从零实现的 `BatchNorm`，一次用 `nn.BatchNorm1d/2d`（同一随机种子、同样的初始化）。两者计算的是同一个函数，初始权重和批量顺序也相同，准确率应当几乎一样，差别只能来自浮点舍入；速度上，PyTorch 的实现是一个融合好的底层算子，我们的版本由若干个张量运算拼成。
 
 # %%
 results = {}
@@ -502,7 +502,7 @@ for name, net in (("无 BN", grid_nets[1.0, False]), ("有 BN", grid_nets[1.0, T
     print(f"  {name}：" + "  ".join(f"{(p.abs() > 4).float().mean().item():.3f}" for p in pre))
 
 # %% [markdown]
-# 无 BN 的网络中，第二个卷积层的预激活值有一大团聚在 $-5$ 附近（标准差 3.41），34% 落在灰色饱和区，sigmoid 在那里几乎传不回梯度；有 BN 的网络中这一比例只有 2%（标准差 1.43）。两个全连接层也一样：无 BN 时分别有 5% 和 6% 的值落在灰色区域，有 BN 时几乎为零。第一个卷积层是例外：有无 BN 时标准差都约为 2.5，都约有 11% 的值落在灰色区域。这也说明 BN 并不把方差强行固定为 1：$\gamma,\beta$ 是学出来的，网络自己选择了需要的尺度。
+# 无 BN 的网络中，第二个卷积层的预激活值有一大团聚在 $-4$ 左右，并向 $-10$ 拖出一条长尾（标准差 3.41），34% 落在灰色饱和区，sigmoid 在那里几乎传不回梯度；有 BN 的网络中这一比例只有 2%（标准差 1.43）。两个全连接层也一样：无 BN 时分别有 5% 和 6% 的值落在灰色区域，有 BN 时几乎为零。第一个卷积层是例外：有无 BN 时标准差都约为 2.5，都约有 11% 的值落在灰色区域。这也说明 BN 并不把方差强行固定为 1：$\gamma,\beta$ 是学出来的，网络自己选择了需要的尺度。
 #
 # ### 忘记 `model.eval()` 的后果
 #
@@ -679,11 +679,11 @@ print(type(x), "requires_grad =", x.requires_grad)
 # %% [markdown]
 # ## 小结
 #
-# * 激活函数、输入标准化和权重初始化共同决定了各层激活值的尺度；Xavier 适合 tanh/sigmoid，He 适合 ReLU（它保持的是 ReLU 输出的二阶矩 $\mathbb E[h^2]$，不是方差）。
+# * 激活函数、输入标准化和权重初始化共同决定了各层激活值的尺度；Xavier 适合 tanh 这类关于原点对称的激活（sigmoid 也常用），He 适合 ReLU（它保持的是 ReLU 输出的二阶矩 $\mathbb E[h^2]$，不是方差）。
 # * 批量归一化在训练时用小批量的均值和方差标准化每个特征（卷积层是每个通道），再用可学习的 $\gamma,\beta$ 缩放和平移；它最初用“内部协变量偏移”来解释，后来的研究认为主要作用是让损失曲面更平滑。
 # * 训练和推理的行为不同：推理时用训练期间累积的总体统计量（PyTorch：指数滑动平均、无偏方差、`running_var` 初值为 1），务必调用 `model.eval()`。
 # * BN 通常放在仿射层之后、激活之前；批量很小或样本高度相关时改用 LayerNorm、GroupNorm；迁移到新领域时要考虑重新估计统计量。
-# * 在 Fashion-MNIST 上训练 3 轮，无 BN 的 sigmoid LeNet 在学习率 0.1 和 3.0 下都没有学到东西（测试准确率 0.100），有 BN 的同一网络在 0.1～3.0 的四个学习率下都能训练；学习率 1.0 训练 10 轮达到 0.865，用最终权重重新估计 BN 统计量后为 0.887。从零实现与 `nn.BatchNorm` 的结果完全相同，后者更快。
+# * 在 Fashion-MNIST 上训练 3 轮，无 BN 的 sigmoid LeNet 在学习率 0.1 和 3.0 下都没有学到东西（测试准确率 0.100），有 BN 的同一网络在 0.1～3.0 的四个学习率下都能训练；学习率 1.0 训练 10 轮达到 0.865，用最终权重重新估计 BN 统计量后为 0.887。从零实现与 `nn.BatchNorm` 的结果在三位小数上完全相同，这次运行中后者更快。
 
 # %% [markdown]
 # ## 练习
@@ -716,7 +716,7 @@ print(f"训练 {TARGET_EPOCHS} 轮后这些偏置的最大绝对值："
       f"{max(trained[i].bias.abs().max().item() for i in (0, 4, 9, 12)):.1e}")
 
 # %% [markdown]
-# **练习 2** 把 BN 放到 sigmoid **之后**（卷积/全连接 → sigmoid → BN），在学习率 1.0 下训练 `GRID_EPOCHS` 轮，与 2.9 节 BN 在 sigmoid 之前的结果比较。这时 BN 前一层的偏置还是多余的吗？
+# **练习 2** 把 BN 放到 sigmoid **之后**（卷积/全连接 → sigmoid → BN），在学习率 1.0 下训练 `GRID_EPOCHS` 轮，与 2.9 节 BN 在 sigmoid 之前的结果比较。这时卷积层和全连接层的偏置还是多余的吗？
 #
 # <details><summary>提示与答案</summary>
 #
@@ -780,7 +780,7 @@ err = max((ours.running_mean - ref.running_mean).abs().max().item(),
 print(f"10 个批量之后，运行统计量与 nn.BatchNorm1d(momentum=None) 的最大差别：{err:.1e}")
 
 # %% [markdown]
-# **练习 4** 用 2.5 节的公式证明：若把 BN 前一层的权重乘以常数 $a>0$，BN 的输出不变，而该层权重的梯度变为原来的 $1/a$。
+# **练习 4** 用 2.5 节的公式证明：若把 BN 前一层（设它没有偏置）的权重乘以常数 $a>0$，BN 的输出不变，而该层权重的梯度变为原来的 $1/a$。
 #
 # <details><summary>提示与答案</summary>
 #
