@@ -91,7 +91,7 @@ print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标�
 fig = demos.plot_init_statistics()
 
 # %% [markdown]
-# 逐层数字更直观。表中“饱和比例”对 tanh 是第 8 层 $|h|>0.99$（导数小于 0.02）的比例，对 ReLU 是第 8 层输出恰为 0 的比例；最后一列是第 8 层激活值的二阶矩 $\mathbb E[h^2]$：
+# 逐层数字更直观。表中“饱和比例”对 tanh 是第 8 层 $|h|>0.99$（导数小于 0.02）的比例，对 ReLU 是第 8 层输出恰为 0 的比例；最后一列是第 8 层激活值的二阶矩 $\mathbb E[h^2]$。“初始化”一列中的 small、large、xavier、he 依次是上图中的小随机数、过大、Xavier、He：
 
 # %%
 # NBVAL_CHECK_OUTPUT
