@@ -290,7 +290,7 @@ table([
 #
 # torchvision 的 ResNet-18（ImageNet 设置：3 个输入通道、1000 类）公布的参数量是 11,689,512。用我们的 `resnet18` 搭同样的配置，数目并不相同，差别来自两处实现细节：
 #
-# 1. **BN 之前的卷积偏置。** 我们（和 d2l 一样）的卷积层都带偏置，torchvision 的卷积层都不带（`bias=False`）。卷积后面紧跟 BN 时，偏置是多余的：训练模式下 BN 先减去每个通道在小批量上的均值，给一个通道的所有输出都加上同一个常数 $b$，均值也加上 $b$，相减后 $b$ 被完全抵消；BN 的偏移参数 $\beta$ 已经承担了“平移”的作用。所以每个卷积层多出 `out_channels` 个白白占位的参数。
+# 1. **BN 之前的卷积偏置。** 我们（和 d2l 一样）的卷积层都带偏置，torchvision 的卷积层都不带（`bias=False`）。卷积后面紧跟 BN 时，偏置是多余的：训练模式下 BN 先减去每个通道在小批量上的均值，给一个通道的所有输出都加上同一个常数 $b$，均值也加上 $b$，相减后 $b$ 被完全抵消；BN 的偏移参数 $\beta$ 已经承担了“平移”的作用。所以每个卷积层多出 `out_channels` 个白白占位的参数。捷径上的 $1\times 1$ 卷积后面虽然没有 BN，它的偏置也同样多余：捷径的输出与分支最后一个 BN 的输出相加，这个偏置与那个 BN 的 $\beta$ 只以“和”的形式出现，合并成同一个常数。
 # 2. **捷径上的 BN。** torchvision 在 $1\times 1$ 卷积捷径后面还接一个 BN（`downsample = conv1x1 + BatchNorm2d`），每个多出 $2\times$`out_channels` 个参数（$\gamma$ 和 $\beta$）；我们的捷径只有 $1\times 1$ 卷积。
 #
 # 下面先数出这两项，再验证：我们的参数量 − 卷积偏置 + 捷径 BN = 11,689,512。
@@ -311,7 +311,7 @@ assert conv_bias == 64 + 4 * 64 + (4 * 128 + 128) + (4 * 256 + 256) + (4 * 512 +
 assert ours - conv_bias + shortcut_bn == TORCHVISION_RESNET18
 
 # %% [markdown]
-# 两处差别一共只有 $4{,}800 - 1{,}792 = 3{,}008$ 个参数，不到总数的万分之三，网络的结构和表达能力完全相同。顺便用一个卷积层加 BN 验证“偏置被 BN 抵消”：把卷积偏置换成随机数，训练模式下 BN 的输出几乎不变：输出本身是 1 的量级，差别只有 float32 舍入误差那么大。
+# 两处差别一共只有 $4{,}800 - 1{,}792 = 3{,}008$ 个参数，不到总数的万分之三。两处的性质不同：去掉多余的卷积偏置不改变网络能表示的函数；捷径上的 BN 则是真正的结构差别（它对捷径的输出也做归一化），只是参数很少。顺便用一个卷积层加 BN 验证“偏置被 BN 抵消”：把卷积偏置换成随机数，训练模式下 BN 的输出几乎不变：输出本身是 1 的量级，差别只有 float32 舍入误差那么大。
 
 # %%
 torch.manual_seed(0)
@@ -702,7 +702,7 @@ table(mem_rows, [
 # 1. **分配器当场拒绝。** 一次申请的内存超出系统能给的范围时，PyTorch 的分配器立即抛出异常：GPU 上是 `torch.OutOfMemoryError`（“CUDA out of memory”），CPU 上是含 “DefaultCPUAllocator: can't allocate memory” 的 `RuntimeError`（Windows 上措辞为 “not enough memory”）。这种错误可以捕获。
 # 2. **操作系统直接结束进程。** Linux 等系统允许进程先“借”到比物理内存更多的地址空间，等真正写入时才分配物理内存；此时内存耗尽，操作系统的 OOM killer 会直接杀掉进程。Python 根本来不及抛出异常，`try/except` 和 `fit` 都**无法捕获**：Jupyter 只会显示内核已重启，Colab 显示会话崩溃，之前算出的变量全部丢失。唯一的办法是事先像上表那样估算，把规模调小。
 #
-# 第一种情况可以安全地演示。`train.impossible_allocation()` 向 CPU 分配器申请 $2^{62}$ 字节（4 EiB），超出任何 64 位计算机能映射的地址空间，于是分配器立刻拒绝，一个字节也不会真的占用。先看 PyTorch 的原始错误：
+# 第一种情况可以安全地演示。`train.impossible_allocation()` 向 CPU 分配器申请 $2^{62}$ 字节（4 EiB），远超现有 64 位处理器实际支持的虚拟地址空间（最多 $2^{57}$ 字节），于是分配器立刻拒绝，一个字节也不会真的占用。先看 PyTorch 的原始错误：
 
 # %%
 try:
@@ -860,9 +860,9 @@ print("训练模式下试跑一次后：num_batches_tracked =", bn.num_batches_t
 #
 # <details><summary>提示与答案</summary>
 #
-# 提示：用 `for m in net.modules(): if isinstance(m, Residual): nn.init.zeros_(m.bn2.weight)` 做零初始化（对课程包的 `small_resnet` 用 `models.Residual`）；每个配置记下最后一轮的训练损失，比较多个种子的平均值和波动范围，而不是单次结果。
+# 提示：构造网络之后、训练之前，对每个 `m in net.modules()` 检查 `isinstance(m, models.Residual)`（课程包的 `small_resnet` 由 `models.Residual` 组成），再执行 `nn.init.zeros_(m.bn2.weight)` 做零初始化；每个配置记下最后一轮的训练损失，比较多个种子的平均值和波动范围，而不是单次结果。
 #
-# 答案要点：普通网络越深，同样预算下的训练损失通常越高，与残差网络的差距随深度拉大——这正是 He 等人在 CIFAR-10 上看到的现象（56 层普通网络的训练误差高于 20 层）；残差网络加深后训练损失与浅网络相近。换种子后，千分之几的差别会来回变化，只有随深度一致出现的大差距才可信。$\gamma$ 零初始化后，每个残差块在开始时都是恒等映射，深的残差网络起步时相当于只剩首层、几个 $1\times 1$ 卷积捷径和输出层的浅网络，前几个小批量的损失下降得更平稳；训练几轮后，这一初始化的影响通常会变小。本笔记本没有运行这个实验，具体数字请以你的运行结果为准。
+# 答案要点：普通网络越深，同样预算下的训练损失通常越高，与残差网络的差距随深度拉大——这正是 He 等人在 CIFAR-10 上看到的现象（56 层普通网络的训练误差高于 20 层）；残差网络加深后训练损失与浅网络相近。换种子后，百分之一二的差别会来回变化，只有随深度一致出现的大差距才可信。$\gamma$ 零初始化后，每个残差块在开始时都是恒等映射，深的残差网络起步时相当于只剩首层、几个 $1\times 1$ 卷积捷径和输出层的浅网络，前几个小批量的损失下降得更平稳；训练几轮后，这一初始化的影响通常会变小。本笔记本没有运行这个实验，具体数字请以你的运行结果为准。
 #
 # </details>
 
@@ -927,7 +927,7 @@ print("公式:", [f"{a:g}" for a in formula], "| 模型:", model_channels, "| �
 #
 # 提示：写一个 `bottleneck_block(in_channels, out_channels)`，再让 `DenseBlock` 的子类在 `__init__` 里用它重建 `self.net`；乘加次数用 `demos.conv_macs`。
 #
-# 答案：下一个单元格算出，这个稠密块的参数从 130,048 增加到 207,360，乘加次数从 74.32 百万增加到 117.96 百万——在这个配置下瓶颈层反而更贵。原因：普通卷积块约有 $9c\,k$ 个权重，瓶颈版本约有 $4k\,c + 9\cdot 4k\cdot k = 4kc + 36k^2$ 个；只有当输入通道 $c > 36k/5 = 7.2k$（$k=32$ 时约 230）时瓶颈层才更省。d2l 的稠密块输入只有 64～224 个通道，而论文中的大网络每块有很多卷积块，例如 DenseNet-121 的第三个稠密块有 24 个卷积块，最后一个卷积块的输入有 $256 + 23\times 32 = 992$ 个通道，远超 230，那时瓶颈层才大幅节省参数和计算。每轮时间请自己在训练中测量。
+# 答案：下一个单元格算出，这个稠密块的参数从 130,048 增加到 207,360，乘加次数从 74.32 百万增加到 117.96 百万——在这个配置下瓶颈层反而更贵。原因：普通卷积块约有 $9c\,k$ 个权重，瓶颈版本约有 $4k\,c + 9\cdot 4k\cdot k = 4kc + 36k^2$ 个；只有当输入通道 $c > 36k/5 = 7.2k$（$k=32$ 时约 230）时瓶颈层才更省。d2l 的配置里各卷积块的输入只有 64～216 个通道，而论文中的大网络每块有很多卷积块，例如 DenseNet-121 的第三个稠密块有 24 个卷积块，最后一个卷积块的输入有 $256 + 23\times 32 = 992$ 个通道，远超 230，那时瓶颈层才大幅节省参数和计算。每轮时间请自己在训练中测量。
 #
 # </details>
 
@@ -983,4 +983,4 @@ print(f"激活 {act:.2f} GiB + 参数/梯度/动量 {state:.2f} GiB = {act + sta
 # - Goyal, P. et al. (2017). Accurate, large minibatch SGD: Training ImageNet in 1 hour.（残差分支末端 BN 的 $\gamma$ 零初始化）
 # - Smith, L. N., & Topin, N. (2019). Super-convergence: Very fast training of neural networks using large learning rates.（单周期策略中学习率与动量的反向循环）
 # - PyTorch 文档：`torch.optim.lr_scheduler.OneCycleLR`（`cycle_momentum`、`base_momentum=0.85`、`max_momentum=0.95`）；torchvision 文档：`torchvision.models.resnet18`（参数量 11,689,512）。
-# - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*, 8.6 残差网络、8.7 稠密连接网络.
+# - Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*, 第 8.6–8.7 节（中文版《动手学深度学习》第二版第 7.6 节 残差网络、第 7.7 节 稠密连接网络）. https://d2l.ai
