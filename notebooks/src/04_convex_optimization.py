@@ -3,7 +3,7 @@
 #
 # [![在 Colab 中打开](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-optim-course/course/blob/main/notebooks/04_convex_optimization.ipynb)
 #
-# 前几章从不同角度改进了训练：学习率调度、批量归一化、残差连接……它们都在回答同一个问题——**怎样让梯度下降更快、更稳地找到好的参数**。本章退后一步，在一维、二维的小函数上把梯度下降（gradient descent）和牛顿法（Newton's method）拆开来看：为什么学习率太大会发散、太小会停滞；为什么凸函数（convex function）这么“好对付”，而深度网络的损失面又为什么不是凸的。所有实验都只需要几毫秒，因此可以用滑块随意试验。
+# 前几章从不同角度改进了训练：学习率调度、批量归一化、残差连接……它们都在回答同一个问题——**怎样让梯度下降更快、更稳地找到好的参数**。本章退后一步，在一维、二维的小函数上把梯度下降（gradient descent）和牛顿法（Newton's method）拆开来看：为什么学习率太大会发散、太小会停滞；为什么凸函数（convex function）这么“好对付”，而深度网络的损失面又为什么不是凸的。所有实验的计算量都很小，可以用滑块随意试验。
 #
 # **学习目标**
 #
@@ -15,7 +15,7 @@
 # 6. 实现牛顿法，在数值上看到二次收敛（quadratic convergence），了解它在非凸函数上为何失败、阻尼如何补救；
 # 7. 用预条件（preconditioning）和线搜索（line search）改进梯度下降。
 #
-# **先修**：一元与多元微积分（导数、梯度、泰勒展开、二阶偏导数），第0章的 `course_utils` 用法。本章不训练神经网络，CPU 上几秒钟即可跑完。
+# **先修**：一元与多元微积分（导数、梯度、泰勒展开、二阶偏导数），第0章的 `course_utils` 用法。本章不训练神经网络，不需要 GPU。
 
 # %%
 # 仅在 Colab 上运行：安装课程支持包并下载数据（本地环境会跳过）
@@ -677,7 +677,7 @@ for lr in (0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0):
           (f"{k} 步到达 |x| < 1e-3" if k is not None else "2000 步内到不了（|x| 始终是 10）"))
 
 # %% [markdown]
-# **误区 4：发散了就是代码有 bug。** 常常只是学习率太大或曲率太大：同一段代码、同一个函数，只把学习率除以 10，发散就变成了收敛。`gd` 会报告 `diverged=True`，训练函数 `fit` 对 NaN 损失也会给出同样的提示——先试着把学习率除以 10：
+# **误区 4：发散了就是代码有 bug。** 常常只是学习率太大或曲率太大：同一段代码、同一个函数，只把学习率除以 10，发散就变成了收敛。`gd` 会报告 `diverged=True`，训练函数 `fit` 在损失变成 NaN 或爆炸式增长时也会给出同样的提示——先试着把学习率除以 10：
 
 # %%
 # 误区 4
@@ -701,7 +701,7 @@ d = 10 ** 6                                        # parameters of a small netwo
 print(f"d = 10^6 个参数：黑塞矩阵有 {d ** 2:.0e} 个元素，以 float32 存储要 {d ** 2 * 4 / 2 ** 40:.1f} TiB")
 
 # %% [markdown]
-# **误区 6：梯度裁剪都会改变梯度方向。** 按范数裁剪（`clip_grad_norm_`）只是投影到球上，方向不变，只缩短长度；按值逐元素裁剪（`clip_grad_value_`）把每个分量截断到 $[-\theta, \theta]$，大分量被截得多、小分量不动，方向因此改变：
+# **误区 6：按值裁剪（`clip_grad_value_`）和按范数裁剪一样，只缩短梯度、不改变方向。** 按范数裁剪（`clip_grad_norm_`）是投影到球上（4.3 节），方向不变，只缩短长度；按值裁剪则把每个分量分别截断到 $[-\theta, \theta]$，大分量被截得多、小分量不动，方向一般会因此改变。下面比较两种裁剪后的梯度与原梯度的夹角（$\theta = 1$）：
 
 # %%
 # 误区 6
@@ -853,7 +853,7 @@ print("误差:", " ".join(f"{e:.1e}" for e in errs), "→ 第",
 # %% [markdown]
 # ## 参考文献
 #
-# 1. Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*, 第 12.1–12.3 节（优化与深度学习、凸性、梯度下降）. https://d2l.ai
+# 1. Zhang, A., Lipton, Z. C., Li, M., & Smola, A. J. *Dive into Deep Learning*, 第 12.1–12.3 节（优化与深度学习、凸性、梯度下降；中文版《动手学深度学习》第 11.1–11.3 节）. https://d2l.ai
 # 2. Boyd, S., & Vandenberghe, L. (2004). *Convex Optimization*. Cambridge University Press.（凸集、凸函数、拉格朗日对偶）
 # 3. Nocedal, J., & Wright, S. J. (2006). *Numerical Optimization* (2nd ed.). Springer.（牛顿法、线搜索、收敛速度）
 # 4. Nesterov, Y. (2018). *Lectures on Convex Optimization* (2nd ed.). Springer.
