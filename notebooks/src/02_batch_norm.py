@@ -83,7 +83,7 @@ print(f"标准化后（前 1000 张）：均值 {standardised.mean():.3f}，标�
 # 注意这里出现的是输入的**二阶矩** $\mathbb E[x^2]$，而不是方差 $\operatorname{Var}[x]$；两者只在输入均值为零时相等。要让信号逐层传播时既不爆炸也不消失，需要 $n_{\text{in}} s^2\,\mathbb E[x^2] \approx \operatorname{Var}[z]$（上一层的预激活方差）：
 #
 # * **Xavier/Glorot 初始化**针对 tanh 这类关于原点对称、在零点附近近似恒等的激活：此时 $h\approx z$、均值近似为零，$\mathbb E[h^2]\approx\operatorname{Var}[z]$，条件变成 $n_{\text{in}} s^2\approx 1$；再兼顾反向传播（要求 $n_{\text{out}} s^2\approx 1$），折中取 $s^2 = \dfrac{2}{n_{\text{in}}+n_{\text{out}}}$。sigmoid 严格说不满足这个前提（零点附近 $\sigma(z)\approx\tfrac12+\tfrac z4$，均值为 $\tfrac12$、斜率只有 $\tfrac14$），但实践中也常用 Xavier 初始化它，本章的 sigmoid LeNet 就是这样。
-# * **He/Kaiming 初始化**针对 ReLU。ReLU 的输出非负、均值不为零，必须用二阶矩：若 $z$ 关于零对称、方差为 $v$，则 $h=\max(0,z)$ 在 $z\le0$ 时为 0，在 $z>0$ 时等于 $z$，由对称性 $\mathbb E[h^2] = \mathbb E[z^2\,\mathbb 1\{z>0\}] = \tfrac12\mathbb E[z^2] = v/2$。代入上式得 $\operatorname{Var}[z_{\text{下一层}}] = n_{\text{in}} s^2\, v/2$，要它等于 $v$ 就取 $s^2 = \dfrac{2}{n_{\text{in}}}$。（ReLU 输出的**方差**比 $v/2$ 还小：对高斯的 $z$，$\operatorname{Var}[h] = \tfrac v2 - \tfrac{v}{2\pi}\approx 0.34\,v$；逐层保持不变的是二阶矩，不是方差。）
+# * **He/Kaiming 初始化**针对 ReLU。ReLU 的输出非负、均值不为零，必须用二阶矩：若 $z$ 关于零对称、方差为 $v$，则 $h=\max(0,z)$ 在 $z\le0$ 时为 0，在 $z>0$ 时等于 $z$。由对称性，$z>0$ 与 $z<0$ 两部分对 $\mathbb E[z^2]$ 的贡献相等，而 $h^2$ 只保留前一部分，所以 $\mathbb E[h^2] = \tfrac12\mathbb E[z^2] = v/2$。代入上式得 $\operatorname{Var}[z_{\text{下一层}}] = n_{\text{in}} s^2\, v/2$，要它等于 $v$ 就取 $s^2 = \dfrac{2}{n_{\text{in}}}$。（ReLU 输出的**方差**比 $v/2$ 还小：对高斯的 $z$，$\operatorname{Var}[h] = \tfrac v2 - \tfrac{v}{2\pi}\approx 0.34\,v$；逐层保持不变的是二阶矩，不是方差。）
 #
 # 下面把一批经过标准化的随机输入送过 8 个宽 256 的全连接层，记录每层激活值的标准差（对数坐标）。四种初始化：小随机数 $\mathcal N(0,0.01^2)$、过大 $\mathcal N(0,1)$、Xavier、He。
 
