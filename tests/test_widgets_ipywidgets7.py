@@ -8,7 +8,9 @@ main environment and nothing heavy is installed. Then:
 
 1. the headless widget tests (tests/test_widgets.py, tests/test_widgets_compat.py) run under it;
 2. a real kernel of that stack (nbclient) builds a panel and moves a slider: the figure must land
-   inside the panel's Output widget, change, and be saved in the notebook's widget state;
+   inside the panel's Output widget, change, and be saved in the notebook's widget state; in the
+   same kernel ``fit(progress=True)`` must show tqdm's widget progress bar (not the text fallback
+   that tqdm prints when ipywidgets is unusable) and still train;
 3. the package's declared dependencies must accept Colab's versions, otherwise the Colab install
    cell would upgrade IPython/ipykernel inside the running Colab kernel and break it.
 Skipped (with the reason) when pip cannot reach a package index, unless
@@ -107,6 +109,15 @@ nb.cells = [nbformat.v4.new_code_cell(s) for s in (
     "panel",
     "panel.widgets['lr'].value = 0.5\n"
     "print(panel.num_draws, panel.png() != first)",
+    "import torch\n"
+    "from course_utils import data, train\n"
+    "torch.manual_seed(0)\n"
+    "X = torch.randn(64, 4)\n"
+    "loader = data.TensorLoader(X, (X[:, 0] > 0).long(), batch_size=16, shuffle=True)\n"
+    "net = torch.nn.Linear(4, 2)\n"
+    "h = train.fit(net, loader, None, num_epochs=2, progress=True,\n"
+    "              optimizer=torch.optim.SGD(net.parameters(), lr=0.1))\n"
+    "print('epochs', len(h.train_loss), h.diverged)",
 )]
 NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True).execute()
 state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
@@ -125,7 +136,7 @@ def test_panel_in_a_colab_stack_kernel(colab_env, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"Colab 版本的内核执行失败：\n{r.stderr[-3000:]}"
     res = json.loads(r.stdout)
-    versions, panel_out, moved = res["cells"]
+    versions, panel_out, moved, fitted = res["cells"]
     assert versions[0]["text"].split() == list(COLAB.values())
     kinds = [list(o.get("data", {})) for o in panel_out]
     assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds), kinds
@@ -135,6 +146,11 @@ def test_panel_in_a_colab_stack_kernel(colab_env, tmp_path):
     widgets_out = res["output_widgets"]
     assert len(widgets_out) == 1 and "image/png" in widgets_out[0][-1]["data"], (
         "面板的 Output 控件里没有保存图像")
+    # fit(progress=True): one tqdm widget bar per epoch, no "IProgress not found" text fallback
+    bars = [o for o in fitted if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(bars) == 2, f"fit(progress=True) 没有显示 tqdm 的控件进度条：{fitted}"
+    streams = "".join(o.get("text", "") for o in fitted if o.get("output_type") == "stream")
+    assert "IProgress" not in streams and "epochs 2 False" in streams, streams
 
 
 def test_declared_dependencies_accept_colab_versions():
@@ -168,8 +184,10 @@ if os.environ.get("COURSE_COLAB_ALL_NOTEBOOKS") != "1":  # default: the setup ch
 @pytest.mark.skipif(not _LESSONS, reason="还没有 notebooks/00_*.ipynb")
 @pytest.mark.parametrize("nb", _LESSONS, ids=[p.stem for p in _LESSONS])
 def test_lesson_notebook_runs_in_a_colab_stack_kernel(colab_env, nb, tmp_path):
-    """00_setup touches every display path (setup_notebook, tqdm progress bars, LivePlot,
-    sliders); COURSE_COLAB_ALL_NOTEBOOKS=1 runs every lesson notebook this way."""
+    """00_setup touches the display paths a lesson uses (setup_notebook, LivePlot, sliders;
+    its fit calls pass progress=False, so tqdm's widget bar is checked in
+    test_panel_in_a_colab_stack_kernel instead); COURSE_COLAB_ALL_NOTEBOOKS=1 runs every lesson
+    notebook this way."""
     script = tmp_path / "run_notebook.py"
     script.write_text(NOTEBOOK_SCRIPT)
     env = dict(colab_env, COURSE_MODE="smoke", COURSE_OFFLINE="1")

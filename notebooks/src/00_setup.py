@@ -35,7 +35,7 @@ device = env.setup_notebook()
 # | 模式 | 用途 | 规模 |
 # |---|---|---|
 # | `smoke` | 自动化测试：几十秒内把每个单元格跑一遍 | 极小的数据子集、1 轮 |
-# | `cpu` | 没有 GPU 的学习者（默认） | 在普通笔记本电脑的 CPU 上每章约 10 分钟以内，结果有意义 |
+# | `cpu` | 没有 GPU 的学习者（默认） | 只用 CPU 也能在几分钟内跑完一章，结果有意义 |
 # | `full` | 有 GPU 时（检测到 CUDA 时的默认值） | 与 *Dive into Deep Learning* 相同的规模 |
 #
 # 模式由环境变量 `COURSE_MODE` 决定；在笔记本里用 `env.pick(smoke=..., cpu=..., full=...)` 取出当前模式对应的值。下面打印本机的环境信息：
@@ -105,7 +105,7 @@ plotting.show_images(Xtr[:18], 2, 9, titles=data.fashion_mnist_labels(ytr[:18]))
 #
 # - 每个小批量的损失与正确数都**累加在设备上**，每轮只与主机同步一次（避免每个批量调用 `.item()` 拖慢 GPU）；
 # - 记录每轮的训练损失、训练/测试准确率、学习率、耗时和每秒样本数（examples/sec）；默认（`progress=True`）每轮显示一个 `tqdm` 进度条，这一轮结束后进度条自动消失；
-# - 损失出现 NaN 或 inf 时停止训练、给出中文提示，并把 `History.diverged` 置为 `True`，而不是抛出异常中断整个笔记本；
+# - 损失出现 NaN 或 inf、或者一轮的平均损失超过第一个批量损失的 100 倍（参数 `divergence_factor`）时，停止训练、给出中文提示，并把 `History.diverged` 置为 `True`，而不是抛出异常中断整个笔记本；
 # - 可以传入回调函数，例如 `LivePlot`，它在每轮结束后原地重绘曲线。
 #
 # 下面用一个只有一个隐藏层的多层感知机（multilayer perceptron, MLP）以学习率 0.1 训练 3 轮（`smoke` 模式只训练 1 轮）。实时曲线已经能显示训练进度，所以这里传入 `progress=False` 关掉进度条；自己运行时去掉这个参数，就能看到每轮的进度条。
@@ -215,7 +215,7 @@ table([{"lr": lr, "acc": accs[-1], "all": " ".join(f"{a:.3f}" for a in accs)}
       [("lr", "学习率", "g"), ("acc", "最后一轮测试准确率", ".3f"), ("all", "各轮测试准确率")])
 
 # %% [markdown]
-# **练习 2** 在交互面板中找出使梯度下降在 10 步内发散的最小学习率，并用公式 $x_{t+1}=(1-2\eta)x_t$ 解释。
+# **练习 2** 在交互面板中找出梯度下降由收敛变为发散的临界学习率，并用公式 $x_{t+1}=(1-2\eta)x_t$ 解释。
 #
 # <details><summary>提示与答案</summary>
 #
