@@ -507,7 +507,7 @@ panel
 # %% [markdown]
 # ## 3.6 退化实验：普通网络与残差网络
 #
-# 现在亲手复现退化问题。`plain_cnn(depth)` 与 `small_resnet(depth)` 是课程包里的一对“孪生”网络：相同的首层、相同的三个阶段（每阶段 $n$ 个两层卷积块，深度 $6n+2$）、相同的全局平均汇聚和输出层，唯一区别是后者每个块带捷径（变形处用 $1\times 1$ 卷积），即由我们刚写过的 `Residual` 组成。两种网络都有 BN，用同样的带动量 SGD、同样的学习率训练。我们比较一个浅网络和一个深网络，看**训练**损失。
+# 现在亲手复现退化问题。`plain_cnn(depth)` 与 `small_resnet(depth)` 是课程包里的一对“孪生”网络：相同的首层、相同的三个阶段（每阶段 $n$ 个两层卷积块，深度 $6n+2$）、相同的全局平均汇聚和输出层，唯一区别是后者每个块带捷径（变形处用 $1\times 1$ 卷积）：它由课程包的 `models.Residual` 组成，3.2 节已经验证它与我们亲手写的 `Residual` 完全一致。两种网络都有 BN，用同样的带动量 SGD、同样的学习率训练。我们比较一个浅网络和一个深网络，看**训练**损失。
 #
 # 为了在 `cpu` 模式下几分钟内跑完，这里只用训练集的一个随机子集（测试集也按比例抽取一小部分）、很窄的网络（`width`）和步幅为 2 的首层，每个网络只训练几轮。这样的实验只能看出**同样的训练预算下**谁更难优化，准确率本身不能与 3.7 节完整训练的模型相比。
 
@@ -798,7 +798,7 @@ except RuntimeError as e:
 # %%
 # 误区 4
 res, dense = results
-print(f"CPU 实验的两个模型：参数 {dense['params']:,} 对 {res['params']:,}"
+print(f"3.7 节训练的两个模型：参数 {dense['params']:,} 对 {res['params']:,}"
       f"（DenseNet 是 ResNet 的 {dense['params'] / res['params']:.1%}），"
       f"每轮时间 {dense['sec_per_epoch']:.1f} 对 {res['sec_per_epoch']:.1f} 秒"
       f"（{dense['sec_per_epoch'] / res['sec_per_epoch']:.0%}）")
