@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-#: 2**62 bytes (4 EiB): more than any 64-bit computer can map (a process's address space on
+#: 2**62 bytes (4 EiB): more than any implemented 64-bit virtual address space holds (a process's address space on
 #: x86-64 and arm64 is at most 2**57 bytes), so the allocator refuses at once — even when the OS
 #: overcommits memory — and nothing is allocated (measured on Linux: about 0.1 ms per call).
 IMPOSSIBLE_BYTES = 2**62
@@ -62,7 +62,7 @@ def out_of_memory_help(exc: BaseException) -> OutOfMemoryHelp:
 def impossible_allocation(nbytes: int = IMPOSSIBLE_BYTES) -> torch.Tensor:
     """Ask the CPU allocator for ``nbytes`` bytes (default 4 EiB): a REAL allocation failure.
 
-    With the default size the request exceeds every 64-bit address space, so PyTorch raises
+    With the default size the request exceeds every implemented virtual address space (at most 2**57 bytes), so PyTorch raises
     ``RuntimeError: ... DefaultCPUAllocator: can't allocate memory ...`` at once (Windows words it
     "not enough memory") without touching any memory — a safe way to show what ``fit`` does on
     an out-of-memory error. Smaller sizes may really allocate: do not lower ``nbytes`` in a demo.
