@@ -81,11 +81,29 @@ def ch5_rows(text: str) -> list[dict]:
     return rows
 
 
+def _markdown_cells(line: str) -> list[str]:
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+
+
 def tables(text: str) -> list[dict]:
-    """Plain-text tables in the output: a header line whose cells are separated by two or more
-    spaces, then lines with the same number of cells. Returns one dict per row."""
-    rows, header = [], None
+    """Tables in the output, one dict per row: Markdown tables (the text form of
+    ``course_utils.tables.table``: ``| a | b |`` lines under a ``|---|`` rule) and plain-text
+    tables (a header whose cells are separated by two or more spaces, then rows with as many)."""
+    rows, header, markdown = [], None, False
     for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+            markdown = True
+            cells = _markdown_cells(stripped)
+            if all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
+                continue  # the rule under the header
+            if header is not None and len(cells) == len(header):
+                rows.append(dict(zip(header, cells, strict=True)))
+            else:
+                header = cells
+            continue
+        if markdown:  # a Markdown table ended: plain lines never continue it
+            header, markdown = None, False
         cells = [c for c in re.split(r"\s{2,}", line.strip()) if c]
         if header is not None and len(cells) == len(header) and not set(line.strip()) <= set("- "):
             rows.append(dict(zip(header, cells, strict=True)))
@@ -97,11 +115,12 @@ def tables(text: str) -> list[dict]:
 
 
 def ch1_rows(text: str) -> list[dict]:
-    pat = (r"^(\S+)\s+loss [\d.]+, train acc [\d.]+, test acc ([\d.]+), \d+ examples/sec"
+    pat = (r"^(\S+?)[：:\s]\s*loss [\d.]+, train acc [\d.]+, test acc ([\d.]+), \d+ examples/sec"
            r"(?:，用时 (\d+) s)?")
     total = re.search(r"四次训练共用时 (\d+) s", text)
+    lr = re.search(r"^\|\s*本章选用[^|]*\|\s*([\d.]+)\s*\|", text, flags=re.M)
     return [{"experiment": f"Fashion-MNIST 调度对比：{k}", "config": "小型 BN-CNN，SGD 动量 0.9，"
-             "lr 0.1，cpu 模式", "value": f"测试准确率 {acc}",
+             f"峰值 lr {lr.group(1) if lr else '?'}，cpu 模式", "value": f"测试准确率 {acc}",
              "d2l": "—（d2l 用的网络与轮数不同）",
              "time": f"{t} s" if t else (f"四次共 {total.group(1)} s" if total else "—")}
             for k, acc, t in re.findall(pat, text, flags=re.M)
@@ -112,8 +131,11 @@ def ch2_rows(text: str) -> list[dict]:
     rows = []
     m = re.search(r"目标实验 (\d+) 轮", text)
     epochs = int(m.group(1)) if m else None
-    for impl, acc, best, eps in re.findall(
-            r"^(scratch|torch)\s+\|\s+([\d.]+)\s+\|\s+([\d.]+)\s+\|\s+(\d+)", text, flags=re.M):
+    names = {"从零实现": "scratch", "nn.BatchNorm": "torch", "scratch": "scratch", "torch": "torch"}
+    found = [(names[r["实现"]], r["最终测试准确率"], r["最高测试准确率"], r["样本/秒"])
+             for r in tables(text) if r.get("实现") in names and "最终测试准确率" in r] or \
+        re.findall(r"^(scratch|torch)\s+\|\s+([\d.]+)\s+\|\s+([\d.]+)\s+\|\s+(\d+)", text, flags=re.M)
+    for impl, acc, best, eps in found:
         t = f"≈ {epochs * 60000 / float(eps):.0f} s（按样本/秒折算，仅训练）" \
             if epochs and float(eps) > 0 else "—"
         rows.append({"experiment": "BN-LeNet（sigmoid），" +
